@@ -1,0 +1,1 @@
+"""CSV source plugin (being written)."""

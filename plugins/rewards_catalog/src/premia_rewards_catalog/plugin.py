@@ -1,0 +1,1 @@
+"""Rewards catalog plugin (being written)."""
