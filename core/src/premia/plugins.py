@@ -223,3 +223,13 @@ def _core_version() -> str | None:
 def load_module(name: str) -> ModuleType:
     """Import a module by name (used by tests to register example plugins)."""
     return importlib.import_module(name)
+
+
+def fire(registry: Registry, hook_name: str, event: object) -> None:
+    """Call every implementation of an event hook; one failing never stops the others."""
+    caller = getattr(registry.pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            impl.function(event=event)
+        except Exception:  # noqa: BLE001 - an event handler must not break a sync
+            log.exception("event hook %s of plugin %s failed", hook_name, impl.plugin_name)

@@ -1,0 +1,96 @@
+"""``premia check``: validate a program and try each of its connections without syncing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from premia.engine.fulfillment import Providers
+from premia.engine.sync import utcnow
+from premia.runtime import Runtime
+from premia.sources import SourceContext
+from premia.store.db import current_revision, head_revision
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of ``premia check``."""
+
+    subject: str
+    ok: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"subject": self.subject, "ok": self.ok, "message": self.message}
+
+
+def check_program(runtime: Runtime) -> list[Check]:
+    """Check the program, its store, sources and providers; never raises for a bad setup."""
+    program = runtime.program
+    out = [
+        Check(
+            "program",
+            True,
+            f"{program.name}: {len(program.participants)} participants, {len(program.config.metrics)} metrics, "
+            f"{len(program.rules)} rules",
+        )
+    ]
+    try:
+        have, want = current_revision(runtime.engine), head_revision()
+        state = "current" if have == want else f"at {have or 'empty'}, will upgrade to {want} on sync"
+        out.append(Check("store", True, f"{runtime.engine.dialect.name} reachable, schema {state}"))
+    except Exception as exc:  # noqa: BLE001 - report, don't crash
+        out.append(Check("store", False, f"cannot connect: {type(exc).__name__}"))
+    for src in program.config.sources:
+        cls = runtime.registry.source_type(src.type)
+        context = SourceContext(src.name, program.base_dir, utcnow(), program.config.timezone, logging.getLogger(f"premia.source.{src.name}"))
+        try:
+            source = cls(program.source_settings[src.name], context)
+            result = source.check()
+            streams = ", ".join(s.name for s in source.streams())
+            out.append(Check(f"source {src.name} ({src.type})", result.ok, f"{result.message}; streams: {streams}"))
+            source.close()
+        except Exception as exc:  # noqa: BLE001
+            out.append(Check(f"source {src.name} ({src.type})", False, f"{type(exc).__name__}: {exc}"))
+    items = {
+        reward.item
+        for rule in program.rules
+        for reward in _rewards(rule.impl.params)
+        if reward.item
+    }
+    with Providers(program, runtime.registry.provider_type) as providers:
+        for prov in program.config.rewards.providers:
+            try:
+                skus = {i.sku for i in providers.get(prov.name).catalog()}
+            except Exception as exc:  # noqa: BLE001
+                out.append(Check(f"provider {prov.name} ({prov.type})", False, f"{type(exc).__name__}: {exc}"))
+                continue
+            missing = sorted(items - skus)
+            message = f"{len(skus)} catalog items"
+            if missing:
+                message += f"; rules reward items not in this catalog: {', '.join(missing)}"
+            out.append(Check(f"provider {prov.name} ({prov.type})", not missing, message))
+    if items and not program.config.rewards.providers:
+        out.append(Check("rewards", False, "rules reward catalog items but no provider is configured"))
+    return out
+
+
+def _rewards(params: Any) -> list[Any]:
+    from premia.rewards import Reward
+
+    found: list[Reward] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Reward):
+            found.append(value)
+        elif hasattr(value, "__dict__") and hasattr(value, "model_fields"):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(params)
+    return found

@@ -1,0 +1,1 @@
+"""The sync engine: reading sources, computing metrics, evaluating rules, paying rewards."""

@@ -1,0 +1,322 @@
+"""Storing batches of facts: upsert, dirty tracking and the cursor, in one transaction.
+
+The cost of a batch grows with what it changes: facts whose content hash is unchanged are
+not written, and only the (participant, period) pairs touched by a changed fact are marked
+dirty for metric computation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from premia.engine.identity import OwnerResolver
+from premia.facts import FACT_KINDS, BadRecord, Batch, Fact
+from premia.periods import period_labels
+from premia.store import schema as s
+from premia.store.types import to_scaled
+
+FACT_COLUMNS = (
+    "kind",
+    "owner_ref",
+    "participant_id",
+    "occurred_at",
+    "month",
+    "quarter",
+    "amount",
+    "currency",
+    "quantity",
+    "stage",
+    "product",
+    "category",
+    "account",
+    "region",
+    "channel",
+    "attributes",
+    "source_updated_at",
+    "deleted",
+    "content_hash",
+    "run_id",
+)
+RAW_LIMIT = 1000
+
+
+def insert_for(conn: Connection | Engine) -> Any:
+    """Return the dialect's ``insert`` supporting ``ON CONFLICT`` (SQLite or PostgreSQL)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def content_hash(f: Fact) -> str:
+    """Return a hash of everything a fact says (changes when any field changes)."""
+    text = "\x1f".join(
+        (
+            f.kind,
+            f.owner_ref or "",
+            f.occurred_at.isoformat() if f.occurred_at else "",
+            str(f.amount) if f.amount is not None else "",
+            f.currency or "",
+            str(f.quantity) if f.quantity is not None else "",
+            f.stage or "",
+            f.product or "",
+            f.category or "",
+            f.account or "",
+            f.region or "",
+            f.channel or "",
+            repr(sorted(f.attributes.items())) if f.attributes else "",
+            f.source_updated_at.isoformat() if f.source_updated_at else "",
+            "1" if f.deleted else "",
+        )
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class WriteResult:
+    """What storing one batch did."""
+
+    facts: int = 0
+    changed: int = 0
+    bad: int = 0
+    dirty: int = 0
+    unmatched: int = 0
+
+
+@dataclass
+class FactWriter:
+    """Stores the batches of one (source, stream).
+
+    Args:
+        engine: the store.
+        source: source name.
+        stream: stream name.
+        run_id: the sync run.
+        resolver: owner reference -> participant id.
+        zone: the program timezone (periods are cut in it).
+        period_kinds: which period kinds to mark dirty.
+    """
+
+    engine: Engine
+    source: str
+    stream: str
+    run_id: int
+    resolver: OwnerResolver
+    zone: ZoneInfo
+    period_kinds: tuple[str, ...]
+    _stmt: Any = field(init=False, default=None)
+
+    def write(self, batch: Batch, now: datetime) -> WriteResult:
+        """Upsert the batch's facts, record its bad records, mark dirty pairs, save its cursor.
+
+        All of it commits in one transaction: after a crash the stored cursor always matches
+        the stored facts.
+        """
+        result = WriteResult()
+        bad: list[BadRecord] = list(batch.bad_records)
+        rows: dict[str, dict[str, Any]] = {}
+        for fact in batch.facts:
+            problem = _invalid(fact)
+            if problem is not None:
+                bad.append(
+                    BadRecord(
+                        location=f"{self.source}/{self.stream}",
+                        reason=problem,
+                        record_id=fact.external_id or None,
+                    )
+                )
+                continue
+            rows[fact.external_id] = self._row(fact)
+        result.facts = len(rows)
+        with self.engine.begin() as conn:
+            changed, pairs = self._changed(conn, rows)
+            result.changed = len(changed)
+            if changed:
+                conn.execute(self._upsert(conn), changed)
+            result.dirty = self._mark_dirty(conn, changed, pairs)
+            if bad:
+                conn.execute(
+                    s.bad_records.insert(),
+                    [self._bad_row(b) for b in bad],
+                )
+            self._save_cursor(conn, batch.cursor, now)
+        result.bad = len(bad)
+        return result
+
+    # -- rows ---------------------------------------------------------------------------
+    def _row(self, f: Fact) -> dict[str, Any]:
+        month, quarter = period_labels(f.occurred_at, self.zone)
+        return {
+            "source": self.source,
+            "stream": self.stream,
+            "external_id": f.external_id,
+            "kind": f.kind,
+            "owner_ref": f.owner_ref,
+            "participant_id": self.resolver.resolve(f.owner_ref),
+            "occurred_at": f.occurred_at,
+            "month": month,
+            "quarter": quarter,
+            "amount": f.amount,
+            "currency": f.currency,
+            "quantity": f.quantity,
+            "stage": f.stage,
+            "product": f.product,
+            "category": f.category,
+            "account": f.account,
+            "region": f.region,
+            "channel": f.channel,
+            "attributes": dict(f.attributes),
+            "source_updated_at": f.source_updated_at,
+            "deleted": f.deleted,
+            "content_hash": content_hash(f),
+            "run_id": self.run_id,
+        }
+
+    def _changed(
+        self, conn: Connection, rows: dict[str, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], set[tuple[str, str, int]]]:
+        """Return the rows that are new or differ from the store, and the pairs they leave."""
+        old_pairs: set[tuple[str, str, int]] = set()
+        if not rows:
+            return [], old_pairs
+        t = s.facts
+        old: dict[str, Any] = {}
+        ids = list(rows)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            query = select(
+                t.c.external_id, t.c.content_hash, t.c.participant_id, t.c.month, t.c.quarter
+            ).where(and_(t.c.source == self.source, t.c.stream == self.stream, t.c.external_id.in_(chunk)))
+            for rec in conn.execute(query):
+                old[rec.external_id] = rec
+        changed = []
+        for ext_id, row in rows.items():
+            prev = old.get(ext_id)
+            if prev is not None and prev.content_hash == row["content_hash"] and (
+                prev.participant_id == row["participant_id"]
+                and prev.month == row["month"]
+                and prev.quarter == row["quarter"]
+            ):
+                continue
+            changed.append(row)
+            if prev is not None and prev.participant_id is not None:
+                for kind in self.period_kinds:
+                    label = getattr(prev, kind)
+                    if label is not None:
+                        old_pairs.add((kind, label, prev.participant_id))
+        return changed, old_pairs
+
+    def _upsert(self, conn: Connection) -> Any:
+        if self._stmt is None:
+            ins = insert_for(conn)(s.facts)
+            self._stmt = ins.on_conflict_do_update(
+                index_elements=["source", "stream", "external_id"],
+                set_={c: ins.excluded[c] for c in FACT_COLUMNS},
+            )
+        return self._stmt
+
+    def _mark_dirty(
+        self, conn: Connection, changed: list[dict[str, Any]], pairs: set[tuple[str, str, int]]
+    ) -> int:
+        for row in changed:
+            pid = row["participant_id"]
+            if pid is None:
+                continue
+            for kind in self.period_kinds:
+                label = row[kind]
+                if label is not None:
+                    pairs.add((kind, label, pid))
+        mark_dirty(conn, pairs)
+        return len(pairs)
+
+    def _bad_row(self, b: BadRecord) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "stream": self.stream,
+            "location": b.location[:500],
+            "line": b.line,
+            "column": b.column,
+            "record_id": (b.record_id or None) and b.record_id[:255],
+            "reason": b.reason,
+            "raw": b.raw[:RAW_LIMIT] if b.raw else None,
+        }
+
+    def _save_cursor(self, conn: Connection, cursor: Any, now: datetime) -> None:
+        ins = insert_for(conn)(s.cursors).values(
+            source=self.source, stream=self.stream, cursor=cursor, run_id=self.run_id, updated_at=now
+        )
+        conn.execute(
+            ins.on_conflict_do_update(
+                index_elements=["source", "stream"],
+                set_={"cursor": ins.excluded.cursor, "run_id": ins.excluded.run_id, "updated_at": ins.excluded.updated_at},
+            )
+        )
+
+
+def mark_dirty(conn: Connection, pairs: Iterable[tuple[str, str, int]]) -> int:
+    """Mark (period kind, period, participant id) pairs dirty (idempotent)."""
+    rows = [{"period_kind": k, "period": p, "participant_id": pid} for k, p, pid in pairs]
+    if rows:
+        ins = insert_for(conn)(s.dirty).on_conflict_do_nothing()
+        conn.execute(ins, rows)
+    return len(rows)
+
+
+def mark_all_dirty(conn: Connection, period_kinds: Iterable[str]) -> None:
+    """Mark every (participant, period) that has facts dirty (after a program change)."""
+    t = s.facts
+    for kind in period_kinds:
+        col = t.c[kind]
+        query = (
+            select(col, t.c.participant_id)
+            .where(t.c.participant_id.is_not(None), col.is_not(None))
+            .distinct()
+        )
+        mark_dirty(conn, ((kind, period, pid) for period, pid in conn.execute(query)))
+
+
+def reresolve_owners(conn: Connection, resolvers: dict[str, OwnerResolver]) -> None:
+    """Re-map every stored fact's owner to a participant (after a roster change)."""
+    t = s.facts
+    for source, resolver in resolvers.items():
+        refs = conn.execute(
+            select(t.c.owner_ref).where(t.c.source == source, t.c.owner_ref.is_not(None)).distinct()
+        ).scalars()
+        for ref in list(refs):
+            pid = resolver.resolve(ref)
+            conn.execute(
+                t.update().where(t.c.source == source, t.c.owner_ref == ref).values(participant_id=pid)
+            )
+
+
+def load_cursor(conn: Connection, source: str, stream: str) -> Any:
+    """Return the stored cursor of (source, stream), or ``None``."""
+    return conn.execute(
+        select(s.cursors.c.cursor).where(s.cursors.c.source == source, s.cursors.c.stream == stream)
+    ).scalar_one_or_none()
+
+
+def _invalid(f: Fact) -> str | None:
+    if not f.external_id or len(f.external_id) > 255:
+        return "external id is empty or longer than 255 characters"
+    if f.kind not in FACT_KINDS:
+        return f"unknown fact kind {f.kind!r}"
+    for name in ("occurred_at", "source_updated_at"):
+        value = getattr(f, name)
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            return f"{name} has no timezone"
+    for name in ("amount", "quantity"):
+        value = getattr(f, name)
+        if value is not None:
+            try:
+                to_scaled(value)
+            except (ValueError, ArithmeticError) as exc:
+                return f"{name}: {exc}"
+    return None
+

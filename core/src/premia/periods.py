@@ -1,0 +1,56 @@
+"""Cutting time into periods in the program's timezone.
+
+A fact dated ``2017-03-31T23:30-05:00`` belongs to March (Q1) in New York and to April (Q2)
+in UTC: the cut is always made on the local date in the program's timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from premia.errors import ConfigError
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """Return the calendar date of ``moment`` in ``zone``.
+
+    Raises:
+        ValueError: ``moment`` has no timezone.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} (times must carry a timezone)")
+    return moment.astimezone(zone).date()
+
+
+def month_label(day: date) -> str:
+    """Return the month period label, e.g. ``2017-03``."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def quarter_label(day: date) -> str:
+    """Return the quarter period label, e.g. ``2017-Q1``."""
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def period_labels(moment: datetime | None, zone: ZoneInfo) -> tuple[str | None, str | None]:
+    """Return ``(month, quarter)`` labels of ``moment`` in ``zone`` (``(None, None)`` if no date)."""
+    if moment is None:
+        return None, None
+    day = local_date(moment, zone)
+    return month_label(day), quarter_label(day)
+
+
+def check_period_label(kind: str, label: str) -> str:
+    """Validate a period label given by a user, e.g. on the command line.
+
+    Raises:
+        ConfigError: the label is not of the expected form.
+    """
+    import re
+
+    pattern = r"^\d{4}-(0[1-9]|1[0-2])$" if kind == "month" else r"^\d{4}-Q[1-4]$"
+    if not re.match(pattern, label):
+        example = "2017-03" if kind == "month" else "2017-Q2"
+        raise ConfigError(f"period {label!r} is not a {kind} label like {example}")
+    return label

@@ -1,0 +1,54 @@
+"""Runtime settings from the environment and secret files (never from the program file).
+
+Every setting is read from ``PREMIA_<NAME>``; nested values use ``__``. Plugin secrets are
+given per source or provider name, e.g. ``PREMIA_SOURCES__CRM__TOKEN=...`` sets the ``token``
+setting of the source named ``crm``. Secret files work the same way: point
+``PREMIA_SECRETS_DIR`` at a folder (e.g. ``/run/secrets``) holding files named after the
+settings (``database_url``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _secrets_dir() -> Path | None:
+    value = os.environ.get("PREMIA_SECRETS_DIR")
+    return Path(value) if value else None
+
+
+class PremiaSettings(BaseSettings):
+    """Settings of a Premia process.
+
+    Attributes:
+        database_url: SQLAlchemy URL of the store. Default: a SQLite file ``premia.db`` beside
+            the program file. ``postgresql+psycopg://user@host/db`` selects PostgreSQL.
+        strict_plugins: a plugin that fails to load stops the process instead of being skipped.
+        sources: per-source settings (usually secrets) merged over the program file's.
+        providers: per-provider settings merged over the program file's.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PREMIA_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database_url: SecretStr | None = None
+    strict_plugins: bool = False
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+def load_settings(**overrides: Any) -> PremiaSettings:
+    """Read the settings from the environment, secret files and ``overrides``."""
+    secrets = _secrets_dir()
+    if secrets is not None and secrets.is_dir():
+        return PremiaSettings(_secrets_dir=secrets, **overrides)
+    return PremiaSettings(**overrides)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 tables, exact column types, engine set-up and migrations."""
