@@ -37,7 +37,7 @@ def _postgres_problem() -> str | None:
                 conn.execute(text("select 1"))
             engine.dispose()
             _pg_state["problem"] = None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
             _pg_state["problem"] = f"PostgreSQL unreachable at {where}: {type(exc).__name__}"
     return _pg_state["problem"]

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from premia.engine.fulfillment import Providers
 from premia.engine.sync import utcnow
 from premia.runtime import Runtime
 from premia.sources import SourceContext
@@ -39,33 +38,53 @@ def check_program(runtime: Runtime) -> list[Check]:
     ]
     try:
         have, want = current_revision(runtime.engine), head_revision()
-        state = "current" if have == want else f"at {have or 'empty'}, will upgrade to {want} on sync"
+        state = (
+            "current" if have == want else f"at {have or 'empty'}, will upgrade to {want} on sync"
+        )
         out.append(Check("store", True, f"{runtime.engine.dialect.name} reachable, schema {state}"))
-    except Exception as exc:  # noqa: BLE001 - report, don't crash
+    except Exception as exc:
         out.append(Check("store", False, f"cannot connect: {type(exc).__name__}"))
     for src in program.config.sources:
         cls = runtime.registry.source_type(src.type)
-        context = SourceContext(src.name, program.base_dir, utcnow(), program.config.timezone, logging.getLogger(f"premia.source.{src.name}"))
+        context = SourceContext(
+            src.name,
+            program.base_dir,
+            utcnow(),
+            program.config.timezone,
+            logging.getLogger(f"premia.source.{src.name}"),
+        )
         try:
             source = cls(program.source_settings[src.name], context)
             result = source.check()
             streams = ", ".join(s.name for s in source.streams())
-            out.append(Check(f"source {src.name} ({src.type})", result.ok, f"{result.message}; streams: {streams}"))
+            out.append(
+                Check(
+                    f"source {src.name} ({src.type})",
+                    result.ok,
+                    f"{result.message}; streams: {streams}",
+                )
+            )
             source.close()
-        except Exception as exc:  # noqa: BLE001
-            out.append(Check(f"source {src.name} ({src.type})", False, f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            out.append(
+                Check(f"source {src.name} ({src.type})", False, f"{type(exc).__name__}: {exc}")
+            )
     items = {
         reward.item
         for rule in program.rules
         for reward in _rewards(rule.impl.params)
         if reward.item
     }
-    with Providers(program, runtime.registry.provider_type) as providers:
+    with runtime.providers() as providers:
         for prov in program.config.rewards.providers:
             try:
                 skus = {i.sku for i in providers.get(prov.name).catalog()}
-            except Exception as exc:  # noqa: BLE001
-                out.append(Check(f"provider {prov.name} ({prov.type})", False, f"{type(exc).__name__}: {exc}"))
+            except Exception as exc:
+                out.append(
+                    Check(
+                        f"provider {prov.name} ({prov.type})", False, f"{type(exc).__name__}: {exc}"
+                    )
+                )
                 continue
             missing = sorted(items - skus)
             message = f"{len(skus)} catalog items"
@@ -73,7 +92,9 @@ def check_program(runtime: Runtime) -> list[Check]:
                 message += f"; rules reward items not in this catalog: {', '.join(missing)}"
             out.append(Check(f"provider {prov.name} ({prov.type})", not missing, message))
     if items and not program.config.rewards.providers:
-        out.append(Check("rewards", False, "rules reward catalog items but no provider is configured"))
+        out.append(
+            Check("rewards", False, "rules reward catalog items but no provider is configured")
+        )
     return out
 
 

@@ -52,7 +52,9 @@ def program_option(func: F) -> F:
 
 def json_option(func: F) -> F:
     """Add ``--json`` to a read command."""
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(
+        func
+    )
 
 
 def emit_json(data: Any) -> None:
@@ -97,7 +99,9 @@ def init(path: Path, force: bool) -> None:
 
     if path.exists() and not force:
         raise ConfigError(f"{path} exists; pass --force to overwrite it")
-    template = (resources.files("premia") / "templates" / "program.yaml").read_text(encoding="utf-8")
+    template = (resources.files("premia") / "templates" / "program.yaml").read_text(
+        encoding="utf-8"
+    )
     path.write_text(template, encoding="utf-8")
     click.echo(f"wrote {path}; edit it, then run: premia check -p {path}")
 
@@ -115,9 +119,14 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         return
     for info in infos:
         provides = ", ".join(
-            f"{family} {', '.join(info[family])}" for family in ("sources", "rules", "providers") if info[family]
+            f"{family} {', '.join(info[family])}"
+            for family in ("sources", "rules", "providers")
+            if info[family]
         )
-        click.echo(f"{info['name']} {info['version'] or ''}".rstrip() + (f": {provides}" if provides else ""))
+        click.echo(
+            f"{info['name']} {info['version'] or ''}".rstrip()
+            + (f": {provides}" if provides else "")
+        )
         click.echo(f"    hooks: {', '.join(info['hooks'])}")
     for p in problems:
         click.echo(f"BROKEN {p['name']}: {p['error']}")
@@ -187,7 +196,9 @@ def _period(conn: Any, runtime: Any, period: str | None, kind: Any = None) -> st
 @click.option("--period", help="Only this period, e.g. 2017-Q4 (default: all).")
 @json_option
 @click.pass_context
-def progress(ctx: click.Context, participant: str, program: Path, period: str | None, as_json: bool) -> None:
+def progress(
+    ctx: click.Context, participant: str, program: Path, period: str | None, as_json: bool
+) -> None:
     """Show PARTICIPANT's balance, badges and progress on every rule."""
     from premia.queries import participant_status
 
@@ -208,7 +219,15 @@ def progress(ctx: click.Context, participant: str, program: Path, period: str | 
 @click.option("--limit", type=int, help="Rows per group.")
 @json_option
 @click.pass_context
-def leaderboard(ctx: click.Context, program: Path, metric: str | None, by: str | None, period: str | None, limit: int | None, as_json: bool) -> None:
+def leaderboard(
+    ctx: click.Context,
+    program: Path,
+    metric: str | None,
+    by: str | None,
+    period: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Rank participants by a metric in a period."""
     from premia.queries import leaderboard as board
 
@@ -224,7 +243,17 @@ def leaderboard(ctx: click.Context, program: Path, metric: str | None, by: str |
         chosen = _period(conn, runtime, period, kind)
         groups = board(conn, prog, metric, kind, chosen, by)
     if as_json:
-        emit_json({"metric": metric, "period": chosen, "by": by, "groups": [{"group": g, "entries": [e.as_dict() for e in es[:limit] if True]} for g, es in groups.items()]})
+        emit_json(
+            {
+                "metric": metric,
+                "period": chosen,
+                "by": by,
+                "groups": [
+                    {"group": g, "entries": [e.as_dict() for e in es[:limit] if True]}
+                    for g, es in groups.items()
+                ],
+            }
+        )
         return
     out = ui.console()
     for group, entries in groups.items():
@@ -239,7 +268,9 @@ def leaderboard(ctx: click.Context, program: Path, metric: str | None, by: str |
 @click.option("--period", required=True, help="Period, e.g. 2017-Q4.")
 @json_option
 @click.pass_context
-def explain(ctx: click.Context, participant: str, program: Path, rule: str, period: str, as_json: bool) -> None:
+def explain(
+    ctx: click.Context, participant: str, program: Path, rule: str, period: str, as_json: bool
+) -> None:
     """Explain why RULE did or did not pay PARTICIPANT in PERIOD."""
     from premia.queries import explain as why
 
@@ -257,17 +288,23 @@ def explain(ctx: click.Context, participant: str, program: Path, rule: str, peri
 @click.pass_context
 def catalog(ctx: click.Context, program: Path, as_json: bool) -> None:
     """List the reward catalog of every provider."""
-    from premia.engine.fulfillment import Providers
-
     rows = []
-    with _runtime(ctx, program, upgrade=False) as runtime, Providers(runtime.program, runtime.registry.provider_type) as providers:
+    with (
+        _runtime(ctx, program, upgrade=False) as runtime,
+        runtime.providers() as providers,
+    ):
         for prov in runtime.program.config.rewards.providers:
             for item in providers.get(prov.name).catalog():
                 rows.append(
                     {
-                        "provider": prov.name, "sku": item.sku, "name": item.name, "kind": item.kind,
-                        "points": item.points, "value": str(item.value) if item.value is not None else None,
-                        "currency": item.currency, "inventory": item.inventory,
+                        "provider": prov.name,
+                        "sku": item.sku,
+                        "name": item.name,
+                        "kind": item.kind,
+                        "points": item.points,
+                        "value": str(item.value) if item.value is not None else None,
+                        "currency": item.currency,
+                        "inventory": item.inventory,
                         "regions": sorted(item.regions) if item.regions is not None else None,
                     }
                 )
@@ -277,29 +314,54 @@ def catalog(ctx: click.Context, program: Path, as_json: bool) -> None:
     for r in rows:
         stock = "unlimited" if r["inventory"] is None else f"{r['inventory']} left"
         regions = ", ".join(r["regions"]) if r["regions"] else "all regions"
-        click.echo(f"{r['sku']:<14} {r['points']:>8,} pts  {r['name']} ({r['kind']}; {stock}; {regions})")
+        click.echo(
+            f"{r['sku']:<14} {r['points']:>8,} pts  {r['name']} ({r['kind']}; {stock}; {regions})"
+        )
 
 
 @cli.command()
 @click.argument("participant")
 @click.argument("sku")
 @program_option
-@click.option("--request-id", help="Idempotency key of this request (default: a new one). Reuse it to retry safely.")
+@click.option(
+    "--request-id",
+    help="Idempotency key of this request (default: a new one). Reuse it to retry safely.",
+)
 @click.option("--quantity", type=int, default=1, show_default=True)
 @json_option
 @click.pass_context
-def redeem(ctx: click.Context, participant: str, sku: str, program: Path, request_id: str | None, quantity: int, as_json: bool) -> None:
+def redeem(
+    ctx: click.Context,
+    participant: str,
+    sku: str,
+    program: Path,
+    request_id: str | None,
+    quantity: int,
+    as_json: bool,
+) -> None:
     """Redeem PARTICIPANT's points for catalog item SKU."""
-    from premia.engine.fulfillment import Providers, drain_outbox
+    from premia.engine.fulfillment import drain_outbox
     from premia.engine.fulfillment import redeem as do_redeem
     from premia.engine.sync import utcnow
     from premia.queries import orders_of
 
     request_id = request_id or uuid.uuid4().hex
-    with _runtime(ctx, program) as runtime, Providers(runtime.program, runtime.registry.provider_type) as providers:
+    with (
+        _runtime(ctx, program) as runtime,
+        runtime.providers() as providers,
+    ):
         person = runtime.program.participant(participant)
         try:
-            order, created = do_redeem(runtime.engine, runtime.program, providers, person, sku, request_id, utcnow(), quantity)
+            order, created = do_redeem(
+                runtime.engine,
+                runtime.program,
+                providers,
+                person,
+                sku,
+                request_id,
+                utcnow(),
+                quantity,
+            )
         except RedemptionRefused as exc:
             click.echo(f"refused: {exc}", err=True)
             ctx.exit(4)
@@ -310,11 +372,19 @@ def redeem(ctx: click.Context, participant: str, sku: str, program: Path, reques
         emit_json({"created": created, "request_id": request_id, "order": final})
     else:
         state = "placed" if created else "already placed earlier (same request id)"
-        click.echo(f"order {final['key']} {state}: {final['sku']} for {final['points']:,} points, status {final['status']}")
+        click.echo(
+            f"order {final['key']} {state}: {final['sku']} for {final['points']:,} points, status {final['status']}"
+        )
 
 
 @cli.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder for the demo (default: a new temporary folder).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the demo (default: a new temporary folder).",
+)
 def demo(directory: Path | None) -> None:
     """Run the whole job on the bundled CRM sample data (SQLite, no server needed)."""
     import tempfile
@@ -332,7 +402,10 @@ def db() -> None:
 
 @db.command("upgrade")
 @program_option
-@click.option("--database", help="Database URL (default: PREMIA_DATABASE_URL, else premia.db beside the program).")
+@click.option(
+    "--database",
+    help="Database URL (default: PREMIA_DATABASE_URL, else premia.db beside the program).",
+)
 def db_upgrade(program: Path, database: str | None) -> None:
     """Create or migrate the store's schema to this version."""
     from premia.runtime import database_url
@@ -347,7 +420,10 @@ def db_upgrade(program: Path, database: str | None) -> None:
         after = current_revision(engine)
     finally:
         engine.dispose()
-    click.echo(f"schema at revision {after}" + (f" (was {before})" if before != after else " (already current)"))
+    click.echo(
+        f"schema at revision {after}"
+        + (f" (was {before})" if before != after else " (already current)")
+    )
 
 
 def main() -> None:

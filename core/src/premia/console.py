@@ -67,29 +67,43 @@ class ProgressDisplay(SyncObserver):
         """Add a line for the stream."""
         self._rows[(source, stream)] = 0
         if self._progress is not None:
-            self._tasks[(source, stream)] = self._progress.add_task(f"{source}/{stream}", total=None)
+            self._tasks[(source, stream)] = self._progress.add_task(
+                f"{source}/{stream}", total=None
+            )
 
     def batch_stored(self, source: str, stream: str, rows: int, changed: int, note: str) -> None:
         """Advance the stream's counter."""
         self._rows[(source, stream)] = self._rows.get((source, stream), 0) + rows
         task = self._tasks.get((source, stream))
         if self._progress is not None and task is not None:
-            self._progress.update(task, advance=rows, description=f"{source}/{stream} {note}".strip())
+            self._progress.update(
+                task, advance=rows, description=f"{source}/{stream} {note}".strip()
+            )
 
     def stream_finished(self, source: str, stream: str, error: str | None) -> None:
         """Close the stream's line."""
         task = self._tasks.get((source, stream))
         if self._progress is not None and task is not None:
-            self._progress.update(task, total=self._rows[(source, stream)] or 1, completed=self._rows[(source, stream)] or 1)
+            self._progress.update(
+                task,
+                total=self._rows[(source, stream)] or 1,
+                completed=self._rows[(source, stream)] or 1,
+            )
         if not self.tty:
             state = f"stopped: {error}" if error else "done"
-            print(f"premia:   {source}/{stream}: {self._rows.get((source, stream), 0):,} rows, {state}", file=self.stream, flush=True)
+            print(
+                f"premia:   {source}/{stream}: {self._rows.get((source, stream), 0):,} rows, {state}",
+                file=self.stream,
+                flush=True,
+            )
 
 
 def print_sync_report(out: Console, report: SyncReport) -> None:
     """Print a sync summary: what was read and changed, rewards, problems."""
     state = "complete" if report.complete else "INCOMPLETE"
-    seconds = (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0.0
+    seconds = (
+        (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0.0
+    )
     out.print(f"Sync #{report.run_id} {state} in {seconds:.1f}s")
     out.print(
         f"  facts: {report.facts_read:,} read, {report.facts_changed:,} new or changed; "
@@ -100,9 +114,15 @@ def print_sync_report(out: Console, report: SyncReport) -> None:
         f"orders: {report.orders_submitted} submitted, {report.orders_fulfilled} fulfilled, {report.orders_failed} failed"
     )
     if report.bad_records:
-        out.print(f"  quarantined records: {report.bad_records:,} (first {len(report.bad_samples)} below)")
+        out.print(
+            f"  quarantined records: {report.bad_records:,} (first {len(report.bad_samples)} below)"
+        )
         for b in report.bad_samples:
-            where = b.location + (f" line {b.line}" if b.line else "") + (f" column {b.column}" if b.column else "")
+            where = (
+                b.location
+                + (f" line {b.line}" if b.line else "")
+                + (f" column {b.column}" if b.column else "")
+            )
             out.print(f"    - {where}: {b.reason}")
     if report.unmatched_owners:
         top = ", ".join(f"{k!r} ({n})" for k, n in report.unmatched_owners.most_common(5))
@@ -113,7 +133,9 @@ def print_sync_report(out: Console, report: SyncReport) -> None:
         out.print(f"  note: {line}")
 
 
-def print_leaderboard(out: Console, title: str, metric: str, entries: list[LeaderboardEntry], limit: int | None = None) -> None:
+def print_leaderboard(
+    out: Console, title: str, metric: str, entries: list[LeaderboardEntry], limit: int | None = None
+) -> None:
     """Print one leaderboard table."""
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
@@ -129,12 +151,30 @@ def print_status(out: Console, status: ParticipantStatus) -> None:
     """Print a participant's balance, badges and progress per rule."""
     p = status.participant
     out.print(f"{p.name} ({p.key}) - region {p.region or '-'}, manager {p.manager or '-'}")
-    out.print(f"  balance: {status.balance:,} points (earned {status.earned:,}); badges: {', '.join(status.badges) or 'none'}")
+    out.print(
+        f"  balance: {status.balance:,} points (earned {status.earned:,}); badges: {', '.join(status.badges) or 'none'}"
+    )
     table = Table(title_justify="left")
-    for col, just in (("period", "left"), ("rule", "left"), ("value", "right"), ("target", "right"), ("left", "right"), ("points", "right"), ("status", "left")):
+    for col, just in (
+        ("period", "left"),
+        ("rule", "left"),
+        ("value", "right"),
+        ("target", "right"),
+        ("left", "right"),
+        ("points", "right"),
+        ("status", "left"),
+    ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in status.progress:
-        table.add_row(r.period, r.rule, fmt(r.value, 3), fmt(r.target, 3), fmt(r.remaining, 3), f"{r.points:,}", r.note)
+        table.add_row(
+            r.period,
+            r.rule,
+            fmt(r.value, 3),
+            fmt(r.target, 3),
+            fmt(r.remaining, 3),
+            f"{r.points:,}",
+            r.note,
+        )
     out.print(table)
 
 
@@ -144,25 +184,42 @@ def print_orders(out: Console, orders: list[dict[str, Any]]) -> None:
     for col in ("key", "participant", "sku", "points", "provider", "provider order", "status"):
         table.add_column(col)
     for o in orders:
-        table.add_row(o["key"], o["participant_name"], o["sku"], f"{o['points']:,}", o["provider"], o["provider_order_id"] or "-", o["status"] + (f" ({o['last_error']})" if o["last_error"] else ""))
+        table.add_row(
+            o["key"],
+            o["participant_name"],
+            o["sku"],
+            f"{o['points']:,}",
+            o["provider"],
+            o["provider_order_id"] or "-",
+            o["status"] + (f" ({o['last_error']})" if o["last_error"] else ""),
+        )
     out.print(table)
 
 
 def print_explanation(out: Console, e: Explanation) -> None:
     """Print an explanation, from the facts to the ledger."""
-    out.print(f"{e.participant.name} - rule {e.rule} ({e.rule_type}, version {e.rule_version}) - {e.period}")
+    out.print(
+        f"{e.participant.name} - rule {e.rule} ({e.rule_type}, version {e.rule_version}) - {e.period}"
+    )
     for m in e.metrics:
         line = f"  metric {m['metric']} = {m['value']}   [{m['definition']}]"
         if "fact_count" in m:
             line += f" from {m['fact_count']} fact(s)"
         out.print(line)
         for f in m.get("sample", []):
-            out.print(f"      {f['source']}/{f['stream']} {f['id']}: {f['occurred_at'] or '-'} {f['stage'] or ''} {f['product'] or ''} amount {f['amount'] or '-'}")
+            out.print(
+                f"      {f['source']}/{f['stream']} {f['id']}: {f['occurred_at'] or '-'} {f['stage'] or ''} {f['product'] or ''} amount {f['amount'] or '-'}"
+            )
     if e.progress:
         p = e.progress
-        out.print(f"  progress: value {p['value']}, target {p['target']}, remaining {p['remaining']}, achieved {p['achieved']}" + (f", rank {p['rank']}" if p["rank"] else ""))
+        out.print(
+            f"  progress: value {p['value']}, target {p['target']}, remaining {p['remaining']}, achieved {p['achieved']}"
+            + (f", rank {p['rank']}" if p["rank"] else "")
+        )
     for g in e.grants:
-        out.print(f"  grant {g['step']}: {g['points']} points{' + badge ' + g['badge'] if g['badge'] else ''}{' + item ' + g['item'] if g['item'] else ''} [{g['status']}] - {g['reason']}")
+        out.print(
+            f"  grant {g['step']}: {g['points']} points{' + badge ' + g['badge'] if g['badge'] else ''}{' + item ' + g['item'] if g['item'] else ''} [{g['status']}] - {g['reason']}"
+        )
     for entry in e.ledger:
         out.print(f"    ledger {entry['type']} {entry['points']:+,} ({entry['at']})")
     out.print(f"  => {e.verdict}")

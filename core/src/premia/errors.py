@@ -36,7 +36,7 @@ class SourceError(PremiaError):
     """A KPI source could not be read (connection, authentication, unreadable file)."""
 
 
-class QuotaExhausted(SourceError):  # noqa: N818 - the name says what happened
+class QuotaExhausted(SourceError):
     """A source's API quota is used up: the run stops, keeps its cursor and is incomplete."""
 
 
@@ -44,7 +44,7 @@ class RuleError(PremiaError):
     """A rule evaluator was given parameters or inputs it cannot use."""
 
 
-class RedemptionRefused(PremiaError):  # noqa: N818 - a refusal, not a crash
+class RedemptionRefused(PremiaError):
     """A redemption was refused (balance too low, out of stock, not available); nothing changed."""
 
 

@@ -100,7 +100,7 @@ class Registry:
     def _load_entry_point(self, ep: EntryPoint) -> None:
         try:
             plugin = ep.load()
-        except Exception as exc:  # noqa: BLE001 - any import error means a broken plugin
+        except Exception as exc:
             self._broken(ep.name, f"cannot be imported: {type(exc).__name__}: {exc}")
             return
         self._add(plugin, ep.name, ep.dist)
@@ -116,7 +116,7 @@ class Registry:
             return
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001 - pluggy validation or duplicate name
+        except Exception as exc:
             self._broken(name, str(exc))
             return
         unknown = [c.name for c in self.pm.get_hookcallers(plugin) or [] if c.spec is None]
@@ -126,7 +126,7 @@ class Registry:
             return
         try:
             self._collect(plugin, name)
-        except Exception as exc:  # noqa: BLE001 - a registration hook that crashes
+        except Exception as exc:
             self.pm.unregister(plugin)
             self._broken(name, f"registration failed: {type(exc).__name__}: {exc}")
             return
@@ -161,7 +161,9 @@ class Registry:
         for family, type_name, _cls in staged:
             owner = self._owners.get((family, type_name))
             if owner is not None:
-                raise PluginError(f"{family[:-1]} type {type_name!r} is already registered by {owner}")
+                raise PluginError(
+                    f"{family[:-1]} type {type_name!r} is already registered by {owner}"
+                )
         for family, type_name, cls in staged:
             getattr(self, family)[type_name] = cls
             self._owners[(family, type_name)] = name
@@ -216,7 +218,7 @@ def _core_version() -> str | None:
         from importlib.metadata import version
 
         return version("premia")
-    except Exception:  # noqa: BLE001 - running from a source tree
+    except Exception:
         return None
 
 
@@ -231,5 +233,5 @@ def fire(registry: Registry, hook_name: str, event: object) -> None:
     for impl in reversed(caller.get_hookimpls()):
         try:
             impl.function(event=event)
-        except Exception:  # noqa: BLE001 - an event handler must not break a sync
+        except Exception:
             log.exception("event hook %s of plugin %s failed", hook_name, impl.plugin_name)

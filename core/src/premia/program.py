@@ -92,7 +92,9 @@ class ParticipantConfig(_Strict):
 
     name: str = Field(min_length=1)
     email: str | None = None
-    key: str | None = Field(default=None, description="Stable key; default: the email, else the name.")
+    key: str | None = Field(
+        default=None, description="Stable key; default: the email, else the name."
+    )
     role: str | None = None
     channel: str | None = None
     region: str | None = None
@@ -204,8 +206,10 @@ class MetricConfig(_Strict):
 
 
 def _filterable(name: str) -> bool:
-    return name in FILTER_FIELDS or name == "external_id" or bool(
-        re.fullmatch(r"attributes\.[A-Za-z0-9_\-]+", name)
+    return (
+        name in FILTER_FIELDS
+        or name == "external_id"
+        or bool(re.fullmatch(r"attributes\.[A-Za-z0-9_\-]+", name))
     )
 
 
@@ -285,7 +289,9 @@ class ProgramConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Mexico_City)") from None
+            raise ValueError(
+                f"unknown IANA timezone {value!r} (e.g. America/Mexico_City)"
+            ) from None
         return value
 
 
@@ -579,7 +585,9 @@ def _check_names(config: ProgramConfig, problem: Any) -> None:
                     problem(("metrics", i, "ratio", part), f"{ref!r} is itself a ratio")
     for i, r in enumerate(config.rules):
         if r.metric not in metrics:
-            problem(("rules", i, "metric"), f"no metric named {r.metric!r}; metrics: {sorted(metrics)}")
+            problem(
+                ("rules", i, "metric"), f"no metric named {r.metric!r}; metrics: {sorted(metrics)}"
+            )
         if r.segment is not None and r.segment not in segments:
             problem(("rules", i, "segment"), f"no segment named {r.segment!r}")
         if r.gate is not None and r.gate.metric not in metrics:
@@ -601,7 +609,9 @@ def _load_roster(config: ProgramConfig, base: Path, problem: Any) -> list[Partic
                 columns = {f: roster.file.columns.get(f, f) for f in ROSTER_FIELDS}
                 missing = [c for f, c in roster.file.columns.items() if c not in header]
                 if missing:
-                    problem(("roster", "file", "columns"), f"{path.name} has no column(s) {missing}")
+                    problem(
+                        ("roster", "file", "columns"), f"{path.name} has no column(s) {missing}"
+                    )
                     return []
                 for line, row in enumerate(reader, start=2):
                     values = {f: (row.get(c) or "").strip() for f, c in columns.items()}
@@ -634,5 +644,3 @@ def _load_roster(config: ProgramConfig, base: Path, problem: Any) -> list[Partic
         for p in entries.values()
     ]
     return sorted(out, key=lambda p: p.key)
-
-

@@ -105,10 +105,18 @@ class ProviderContext:
     Attributes:
         provider_name: the name the program gives this provider.
         base_dir: the program file's folder; relative paths resolve against it.
+        state_dir: a writable folder for the provider's own state files (``PREMIA_STATE_DIR``;
+            by default ``.premia`` in the program's folder). It stays the same from run to run.
     """
 
     provider_name: str
     base_dir: Path
+    state_dir: Path | None = None
+
+    @property
+    def state_folder(self) -> Path:
+        """Return :attr:`state_dir`, or ``<base_dir>/.premia`` when none was given."""
+        return self.state_dir if self.state_dir is not None else self.base_dir / ".premia"
 
 
 class RewardProvider(ABC, Generic[SettingsT]):
@@ -140,7 +148,9 @@ class RewardProvider(ABC, Generic[SettingsT]):
     def submit_order(self, order: OrderRequest) -> OrderResult:
         """Place ``order``; idempotent on ``order.idempotency_key``.
 
-        Submitting a key the provider has seen returns the existing order unchanged.
+        Submitting a key the provider has seen returns the existing order unchanged. A key
+        reused for a different request (another SKU, quantity or participant) raises a
+        non-retryable :class:`~premia.errors.ProviderError`.
 
         Raises:
             premia.errors.RedemptionRefused: out of stock, not available in the region, unknown
@@ -159,7 +169,9 @@ class RewardProvider(ABC, Generic[SettingsT]):
         Raises:
             premia.errors.ProviderError: the provider does not allow cancelling this order.
         """
-        raise NotImplementedError(f"{self.type_name} does not support cancelling orders")
+        from premia.errors import ProviderError
 
-    def close(self) -> None:  # noqa: B027 - optional hook for subclasses
+        raise ProviderError(f"{self.type_name} does not support cancelling orders", retryable=False)
+
+    def close(self) -> None:
         """Release connections. Called once when the engine is done with the provider."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from premia.engine.fulfillment import Providers
 from premia.plugins import Registry
 from premia.program import Program, load_program
 from premia.settings import PremiaSettings, load_settings
@@ -21,6 +22,10 @@ class Runtime:
     registry: Registry
     settings: PremiaSettings
     engine: Engine
+
+    def providers(self) -> Providers:
+        """Return a :class:`Providers` opener for the program's reward providers."""
+        return Providers(self.program, self.registry.provider_type, self.settings.state_dir)
 
     def close(self) -> None:
         """Dispose of the database connections."""

@@ -29,6 +29,8 @@ class PremiaSettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Default: a SQLite file ``premia.db`` beside
             the program file. ``postgresql+psycopg://user@host/db`` selects PostgreSQL.
         strict_plugins: a plugin that fails to load stops the process instead of being skipped.
+        state_dir: a writable folder for plugins' state files (default: ``.premia`` beside the
+            program file).
         sources: per-source settings (usually secrets) merged over the program file's.
         providers: per-provider settings merged over the program file's.
     """
@@ -42,6 +44,7 @@ class PremiaSettings(BaseSettings):
 
     database_url: SecretStr | None = None
     strict_plugins: bool = False
+    state_dir: Path | None = None
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -109,5 +109,5 @@ class Source(ABC, Generic[SettingsT]):
             premia.errors.QuotaExhausted: stop now; the run is marked incomplete.
         """
 
-    def close(self) -> None:  # noqa: B027 - optional hook for subclasses
+    def close(self) -> None:
         """Release connections and files. Called once after the source's last read."""

@@ -62,12 +62,10 @@ class YamlDocument:
         except FileNotFoundError:
             raise ConfigError("file not found", file=str(path)) from None
         except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"not UTF-8 text (byte offset {exc.start})", file=str(path)
-            ) from None
+            raise ConfigError(f"not UTF-8 text (byte offset {exc.start})", file=str(path)) from None
         try:
             self.node = yaml.compose(text, Loader=_ExactLoader)
-            self.data: Any = yaml.load(text, Loader=_ExactLoader)  # noqa: S506 - SafeLoader subclass
+            self.data: Any = yaml.load(text, Loader=_ExactLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -85,9 +83,12 @@ class YamlDocument:
                     if key_node.value == part:
                         child = value_node
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                child = node.value[part]
             if child is None:
                 break
             node = child

@@ -26,7 +26,9 @@ class EveryParams(BaseModel):
     @model_validator(mode="after")
     def _fixed(self) -> EveryParams:
         if self.reward.rate is not None:
-            raise ValueError("an `every` rule pays fixed rewards per step; use `threshold` with a rate")
+            raise ValueError(
+                "an `every` rule pays fixed rewards per step; use `threshold` with a rate"
+            )
         return self
 
 
@@ -66,6 +68,8 @@ class EveryRule(RuleType[EveryParams]):
             else:
                 target = p.every * (steps + 1)
                 remaining = target - value
-                note = f"{steps} steps earned; {remaining} more for the next ({p.reward.describe()})"
+                note = (
+                    f"{steps} steps earned; {remaining} more for the next ({p.reward.describe()})"
+                )
             progress.append(Progress(person.key, value, target, remaining, steps > 0, note=note))
         return RuleOutcome(progress, grants)

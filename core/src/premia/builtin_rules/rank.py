@@ -1,5 +1,6 @@
-"""``rank``: reward the top N by the metric, in the whole segment or within each value of an
-attribute (e.g. the top closer per region).
+"""``rank``: reward the top N by the metric, overall or within each value of an attribute.
+
+Example: the top closer per region is ``top: 1`` with ``within: region``.
 
 Ranking is by metric value, highest first (``order: asc`` ranks lowest first). Participants
 whose value is undefined, or not above ``min_value`` (default 0, so nobody wins a ranking with
@@ -101,7 +102,8 @@ class RankRule(RuleType[RankParams]):
             paid = rank is not None and rank <= p.top
             target = cutoff.get(group)
             if paid:
-                assert rank is not None and value is not None
+                assert rank is not None
+                assert value is not None
                 reward = p.reward_for(rank)
                 grants.append(
                     GrantSpec(
@@ -120,8 +122,10 @@ class RankRule(RuleType[RankParams]):
                 note = f"not ranked{where}"
             else:
                 remaining = abs(target - value)
-                note = f"#{rank}{where}; {remaining} to reach the paid places" if rank else (
-                    f"not ranked{where}"
+                note = (
+                    f"#{rank}{where}; {remaining} to reach the paid places"
+                    if rank
+                    else (f"not ranked{where}")
                 )
             progress.append(Progress(key, value, target, remaining, paid, rank=rank, note=note))
         return RuleOutcome(progress, grants)

@@ -99,7 +99,9 @@ class TieredRule(RuleType[TieredParams]):
             points = top.reward.pay(value)
             if points:
                 out.append(
-                    GrantSpec(key, "whole", points, reason=f"{value} reached {_label(tiers, reached[-1])}")
+                    GrantSpec(
+                        key, "whole", points, reason=f"{value} reached {_label(tiers, reached[-1])}"
+                    )
                 )
             for i in reached:
                 reward = tiers[i].reward

@@ -18,7 +18,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from premia.console import print_leaderboard, print_orders, print_status, print_sync_report
-from premia.engine.fulfillment import Providers, drain_outbox, redeem, route
+from premia.engine.fulfillment import drain_outbox, redeem, route
 from premia.engine.sync import SyncObserver, SyncReport, run_sync, utcnow
 from premia.program import PeriodKind
 from premia.queries import latest_period, leaderboard, orders_of, participant_status
@@ -42,7 +42,9 @@ def prepare(target: Path) -> Path:
     src = demo_source()
     (target / "data").mkdir(parents=True, exist_ok=True)
     pairs = [(src / name, target / name) for name in FILES]
-    pairs += [(f, target / "data" / f.name) for f in sorted((src / "data").iterdir()) if f.is_file()]
+    pairs += [
+        (f, target / "data" / f.name) for f in sorted((src / "data").iterdir()) if f.is_file()
+    ]
     for origin, dest in pairs:
         if not dest.exists() or dest.read_bytes() != origin.read_bytes():
             shutil.copyfile(origin, dest)
@@ -78,7 +80,9 @@ def run_demo(target: Path, out: Console, observer: SyncObserver | None = None) -
         featured = _featured_agent(runtime, quarter)
         if featured is not None:
             with runtime.engine.connect() as conn:
-                status = participant_status(conn, runtime.program, runtime.program.participant(featured), quarter)
+                status = participant_status(
+                    conn, runtime.program, runtime.program.participant(featured), quarter
+                )
             out.print(f"\nProgress of {status.participant.name} in {quarter}:")
             print_status(out, status)
         key, created = _redeem_one(runtime, out)
@@ -91,10 +95,14 @@ def run_demo(target: Path, out: Console, observer: SyncObserver | None = None) -
 
 def _leaderboards(runtime: Runtime, out: Console, quarter: str) -> None:
     with runtime.engine.connect() as conn:
-        boards = leaderboard(conn, runtime.program, "won_revenue", PeriodKind.QUARTER, quarter, by="region")
+        boards = leaderboard(
+            conn, runtime.program, "won_revenue", PeriodKind.QUARTER, quarter, by="region"
+        )
     for region, entries in boards.items():
         out.print("")
-        print_leaderboard(out, f"{region} - won revenue, {quarter}", "won revenue (USD)", entries, limit=5)
+        print_leaderboard(
+            out, f"{region} - won revenue, {quarter}", "won revenue (USD)", entries, limit=5
+        )
 
 
 def _featured_agent(runtime: Runtime, quarter: str) -> str | None:
@@ -106,7 +114,9 @@ def _featured_agent(runtime: Runtime, quarter: str) -> str | None:
             .join(pr, pr.c.participant_id == p.c.id)
             .where(pr.c.rule == "gtx_pro_tiers", pr.c.period == quarter)
         ).all()
-    waiting = [(remaining, key) for key, remaining in rows if remaining is not None and remaining > 0]
+    waiting = [
+        (remaining, key) for key, remaining in rows if remaining is not None and remaining > 0
+    ]
     return min(waiting)[1] if waiting else None
 
 
@@ -123,10 +133,14 @@ def _redeem_one(runtime: Runtime, out: Console) -> tuple[str | None, bool]:
     if balances is None:
         return None, False
     person = program.participant(balances.key)
-    with Providers(program, runtime.registry.provider_type) as providers:
+    with runtime.providers() as providers:
         provider = route(program, person)
         items = sorted(
-            (i for i in providers.get(provider).catalog() if i.kind == "gift_card" and i.available_in(person.region)),
+            (
+                i
+                for i in providers.get(provider).catalog()
+                if i.kind == "gift_card" and i.available_in(person.region)
+            ),
             key=lambda i: (i.points, i.sku),
         )
         if not items:
@@ -134,7 +148,13 @@ def _redeem_one(runtime: Runtime, out: Console) -> tuple[str | None, bool]:
             return None, False
         item = items[0]
         order, created = redeem(
-            runtime.engine, program, providers, person, item.sku, f"demo-{person.key}-{item.sku}", utcnow()
+            runtime.engine,
+            program,
+            providers,
+            person,
+            item.sku,
+            f"demo-{person.key}-{item.sku}",
+            utcnow(),
         )
         drain_outbox(runtime.engine, program, providers, utcnow)
     verb = "redeemed" if created else "already redeemed (same request, no second order)"

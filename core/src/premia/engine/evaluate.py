@@ -49,14 +49,19 @@ def grant_key(program: Program, rule: str, participant: str, period: str, step: 
     return f"{program.name}/{rule}/{participant}/{period}/{step}"
 
 
-def evaluate_dirty(engine: Engine, program: Program, ids: Mapping[str, int], now: datetime) -> EvaluationResult:
+def evaluate_dirty(
+    engine: Engine, program: Program, ids: Mapping[str, int], now: datetime
+) -> EvaluationResult:
     """Evaluate every rule for every dirty period; clear the dirty marks as each commits."""
     result = EvaluationResult()
     for kind in program.period_kinds():
         with engine.connect() as conn:
             periods = list(
                 conn.execute(
-                    select(s.dirty.c.period).where(s.dirty.c.period_kind == kind.value).distinct().order_by(s.dirty.c.period)
+                    select(s.dirty.c.period)
+                    .where(s.dirty.c.period_kind == kind.value)
+                    .distinct()
+                    .order_by(s.dirty.c.period)
                 ).scalars()
             )
         for period in periods:
@@ -66,7 +71,9 @@ def evaluate_dirty(engine: Engine, program: Program, ids: Mapping[str, int], now
                     if rule.period is kind:
                         _evaluate_rule(conn, program, rule, period, ids, now, result, events)
                 conn.execute(
-                    delete(s.dirty).where(s.dirty.c.period_kind == kind.value, s.dirty.c.period == period)
+                    delete(s.dirty).where(
+                        s.dirty.c.period_kind == kind.value, s.dirty.c.period == period
+                    )
                 )
             result.periods += 1
             result.events.extend(events)
@@ -141,12 +148,19 @@ def _evaluate_rule(
     outcome = rule.impl.evaluate(inputs)
     eligible = {p.key for p in inputs.participants}
     _check_outcome(name, outcome.progress, outcome.grants, eligible)
-    progress_rows = [_progress_row(name, rule.version, period, ids, p, now) for p in outcome.progress]
+    progress_rows = [
+        _progress_row(name, rule.version, period, ids, p, now) for p in outcome.progress
+    ]
     for key, (why, value) in gated.items():
         progress_rows.append(
             _progress_row(
-                name, rule.version, period, ids,
-                Progress(key, value, None, None, False, note=why), now, gated=True,
+                name,
+                rule.version,
+                period,
+                ids,
+                Progress(key, value, None, None, False, note=why),
+                now,
+                gated=True,
             )
         )
     conn.execute(delete(s.progress).where(s.progress.c.rule == name, s.progress.c.period == period))
@@ -155,13 +169,17 @@ def _evaluate_rule(
     _reconcile(conn, program, rule, period, ids, outcome.grants, now, result, events)
 
 
-def _check_outcome(rule: str, progress: list[Progress], grants: list[GrantSpec], eligible: set[str]) -> None:
+def _check_outcome(
+    rule: str, progress: list[Progress], grants: list[GrantSpec], eligible: set[str]
+) -> None:
     seen: set[tuple[str, str]] = set()
     for g in grants:
         if g.participant_key not in eligible:
             raise RuleError(f"rule {rule!r} granted {g.participant_key!r}, who is not eligible")
         if (g.participant_key, g.step) in seen:
-            raise RuleError(f"rule {rule!r} returned step {g.step!r} twice for {g.participant_key!r}")
+            raise RuleError(
+                f"rule {rule!r} returned step {g.step!r} twice for {g.participant_key!r}"
+            )
         seen.add((g.participant_key, g.step))
     for p in progress:
         if p.participant_key not in eligible:
@@ -169,7 +187,14 @@ def _check_outcome(rule: str, progress: list[Progress], grants: list[GrantSpec],
 
 
 def _progress_row(
-    rule: str, version: str, period: str, ids: Mapping[str, int], p: Progress, now: datetime, *, gated: bool = False
+    rule: str,
+    version: str,
+    period: str,
+    ids: Mapping[str, int],
+    p: Progress,
+    now: datetime,
+    *,
+    gated: bool = False,
 ) -> dict[str, Any]:
     return {
         "rule": rule,
@@ -202,7 +227,10 @@ def _reconcile(
     name = rule.config.name
     rounding = program.config.rewards.rounding
     keep = program.config.clawback is Clawback.KEEP
-    existing = {row.key: row for row in conn.execute(select(g).where(g.c.rule == name, g.c.period == period))}
+    existing = {
+        row.key: row
+        for row in conn.execute(select(g).where(g.c.rule == name, g.c.period == period))
+    }
     by_key = {p.key: p for p in program.participants}
     new_grants: list[dict[str, Any]] = []
     new_entries: list[dict[str, Any]] = []
@@ -216,24 +244,45 @@ def _reconcile(
         if row is None:
             new_grants.append(
                 {
-                    "key": key, "rule": name, "rule_version": rule.version, "participant_id": pid,
-                    "period": period, "step": spec.step, "points": points, "item": spec.item,
-                    "badge": spec.badge, "reason": spec.reason, "status": "active",
-                    "created_at": now, "updated_at": now,
+                    "key": key,
+                    "rule": name,
+                    "rule_version": rule.version,
+                    "participant_id": pid,
+                    "period": period,
+                    "step": spec.step,
+                    "points": points,
+                    "item": spec.item,
+                    "badge": spec.badge,
+                    "reason": spec.reason,
+                    "status": "active",
+                    "created_at": now,
+                    "updated_at": now,
                 }
             )
             if points:
-                new_entries.append(_entry(f"{key}#1", pid, points, EntryType.GRANT, key, now, spec.reason))
+                new_entries.append(
+                    _entry(f"{key}#1", pid, points, EntryType.GRANT, key, now, spec.reason)
+                )
             if spec.item:
                 queue_order(
-                    conn, key=f"grant:{key}", participant_id=pid, sku=spec.item, points=0,
-                    origin="grant", grant_key=key, provider=route(program, by_key[spec.participant_key]),
+                    conn,
+                    key=f"grant:{key}",
+                    participant_id=pid,
+                    sku=spec.item,
+                    points=0,
+                    origin="grant",
+                    grant_key=key,
+                    provider=route(program, by_key[spec.participant_key]),
                     now=now,
                 )
             result.grants += 1
             events.append(_event(program, key, spec, name, period, points))
             continue
-        changes: dict[str, Any] = {"rule_version": rule.version, "reason": spec.reason, "updated_at": now}
+        changes: dict[str, Any] = {
+            "rule_version": rule.version,
+            "reason": spec.reason,
+            "updated_at": now,
+        }
         if row.status == "active" or row.status == "kept":
             paid = row.points
             delta = points - paid
@@ -245,7 +294,9 @@ def _reconcile(
                 changes["status"] = "active"
         else:  # reversed: earned again
             if points:
-                _append_next(conn, key, pid, points, EntryType.GRANT, now, f"earned again: {spec.reason}")
+                _append_next(
+                    conn, key, pid, points, EntryType.GRANT, now, f"earned again: {spec.reason}"
+                )
             changes.update(status="active", points=points)
             result.grants += 1
             events.append(_event(program, key, spec, name, period, points))
@@ -257,7 +308,15 @@ def _reconcile(
             conn.execute(update(g).where(g.c.id == row.id).values(status="kept", updated_at=now))
             continue
         if row.points:
-            _append_next(conn, key, row.participant_id, -row.points, EntryType.REVERSAL, now, "no longer earned")
+            _append_next(
+                conn,
+                key,
+                row.participant_id,
+                -row.points,
+                EntryType.REVERSAL,
+                now,
+                "no longer earned",
+            )
         conn.execute(update(g).where(g.c.id == row.id).values(status="reversed", updated_at=now))
         _cancel_pending_order(conn, f"grant:{key}", now)
         result.reversals += 1
@@ -268,22 +327,45 @@ def _reconcile(
 
 
 def _entry(
-    entry_key: str, pid: int, points: int, entry_type: EntryType, grant: str, now: datetime, note: str
+    entry_key: str,
+    pid: int,
+    points: int,
+    entry_type: EntryType,
+    grant: str,
+    now: datetime,
+    note: str,
 ) -> dict[str, Any]:
     return {
-        "entry_key": entry_key, "participant_id": pid, "points": points,
-        "entry_type": entry_type.value, "grant_key": grant, "order_key": None,
-        "note": note, "created_at": now,
+        "entry_key": entry_key,
+        "participant_id": pid,
+        "points": points,
+        "entry_type": entry_type.value,
+        "grant_key": grant,
+        "order_key": None,
+        "note": note,
+        "created_at": now,
     }
 
 
 def _append_next(
-    conn: Connection, grant: str, pid: int, points: int, entry_type: EntryType, now: datetime, note: str
+    conn: Connection,
+    grant: str,
+    pid: int,
+    points: int,
+    entry_type: EntryType,
+    now: datetime,
+    note: str,
 ) -> None:
     n = ledger.entries_for_grant(conn, grant) + 1
     ledger.append(
-        conn, entry_key=f"{grant}#{n}", participant_id=pid, points=points,
-        entry_type=entry_type, now=now, grant_key=grant, note=note,
+        conn,
+        entry_key=f"{grant}#{n}",
+        participant_id=pid,
+        points=points,
+        entry_type=entry_type,
+        now=now,
+        grant_key=grant,
+        note=note,
     )
 
 
@@ -293,7 +375,9 @@ def _cancel_pending_order(conn: Connection, order_key: str, now: datetime) -> No
     if row is not None and row.status == "pending":
         conn.execute(update(o).where(o.c.id == row.id).values(status="cancelled", updated_at=now))
         conn.execute(
-            s.order_events.insert().values(order_id=row.id, status="cancelled", detail="grant reversed", at=now)
+            s.order_events.insert().values(
+                order_id=row.id, status="cancelled", detail="grant reversed", at=now
+            )
         )
 
 
@@ -301,6 +385,13 @@ def _event(
     program: Program, key: str, spec: GrantSpec, rule: str, period: str, points: int
 ) -> AchievementUnlocked:
     return AchievementUnlocked(
-        program=program.name, grant_key=key, participant_key=spec.participant_key, rule=rule,
-        period=period, points=points, item=spec.item, badge=spec.badge, reason=spec.reason,
+        program=program.name,
+        grant_key=key,
+        participant_key=spec.participant_key,
+        rule=rule,
+        period=period,
+        points=points,
+        item=spec.item,
+        badge=spec.badge,
+        reason=spec.reason,
     )

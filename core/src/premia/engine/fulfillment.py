@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
@@ -21,7 +22,14 @@ from premia.engine.ledger import EntryType
 from premia.errors import ConfigError, ProviderError, RedemptionRefused
 from premia.events import RewardFailed, RewardFulfilled
 from premia.program import Participant, Program
-from premia.providers import CatalogItem, OrderRequest, OrderResult, OrderStatus, ProviderContext, RewardProvider
+from premia.providers import (
+    CatalogItem,
+    OrderRequest,
+    OrderResult,
+    OrderStatus,
+    ProviderContext,
+    RewardProvider,
+)
 from premia.store import schema as s
 
 log = logging.getLogger(__name__)
@@ -54,13 +62,26 @@ def queue_order(
     """Insert a pending order in the outbox; return its id."""
     result = conn.execute(
         s.orders.insert().values(
-            key=key, participant_id=participant_id, sku=sku, quantity=quantity, points=points,
-            origin=origin, grant_key=grant_key, provider=provider, status=OrderStatus.PENDING.value,
-            attempts=0, created_at=now, updated_at=now,
+            key=key,
+            participant_id=participant_id,
+            sku=sku,
+            quantity=quantity,
+            points=points,
+            origin=origin,
+            grant_key=grant_key,
+            provider=provider,
+            status=OrderStatus.PENDING.value,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
         )
     )
     order_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    conn.execute(s.order_events.insert().values(order_id=order_id, status="pending", detail=f"queued ({origin})", at=now))
+    conn.execute(
+        s.order_events.insert().values(
+            order_id=order_id, status="pending", detail=f"queued ({origin})", at=now
+        )
+    )
     return order_id
 
 
@@ -70,11 +91,18 @@ class Providers:
     Args:
         program: the program (its ``rewards.providers``).
         provider_types: type name -> provider class (from the plugin registry).
+        state_dir: the folder providers keep state in (``PREMIA_STATE_DIR``), if set.
     """
 
-    def __init__(self, program: Program, provider_types: Callable[[str], type[RewardProvider[Any]]]):
+    def __init__(
+        self,
+        program: Program,
+        provider_types: Callable[[str], type[RewardProvider[Any]]],
+        state_dir: Path | None = None,
+    ):
         self.program = program
         self._types = provider_types
+        self._state_dir = state_dir
         self._open: dict[str, RewardProvider[Any]] = {}
 
     def get(self, name: str) -> RewardProvider[Any]:
@@ -84,11 +112,15 @@ class Providers:
             ConfigError: no provider of that name is configured.
         """
         if name not in self._open:
-            config = next((p for p in self.program.config.rewards.providers if p.name == name), None)
+            config = next(
+                (p for p in self.program.config.rewards.providers if p.name == name), None
+            )
             if config is None:
                 raise ConfigError(f"no reward provider named {name!r} in the program")
             cls = self._types(config.type)
-            context = ProviderContext(provider_name=name, base_dir=self.program.base_dir)
+            context = ProviderContext(
+                provider_name=name, base_dir=self.program.base_dir, state_dir=self._state_dir
+            )
             self._open[name] = cls(self.program.provider_settings[name], context)
         return self._open[name]
 
@@ -97,7 +129,7 @@ class Providers:
         for provider in self._open.values():
             try:
                 provider.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the real outcome
+            except Exception:
                 log.exception("closing provider failed")
         self._open.clear()
 
@@ -164,10 +196,14 @@ def redeem(
         raise RedemptionRefused(f"no reward provider serves {participant.name}")
     item = catalog_item(providers, provider, sku)
     if not item.available_in(participant.region):
-        raise RedemptionRefused(f"{item.name} is not available in region {participant.region or '(none)'}")
+        raise RedemptionRefused(
+            f"{item.name} is not available in region {participant.region or '(none)'}"
+        )
     price = item.points * quantity
     with engine.begin() as conn:
-        pid = conn.execute(select(s.participants.c.id).where(s.participants.c.key == participant.key)).scalar_one_or_none()
+        pid = conn.execute(
+            select(s.participants.c.id).where(s.participants.c.key == participant.key)
+        ).scalar_one_or_none()
         if pid is None:
             raise RedemptionRefused(f"{participant.name} has no points yet (run a sync first)")
         _lock_participant(conn, pid)
@@ -180,14 +216,29 @@ def redeem(
                 raise RedemptionRefused(f"{item.name} is out of stock")
         have = ledger.balance(conn, pid)
         if have < price:
-            raise RedemptionRefused(f"balance too low: {item.name} costs {price} points, {participant.name} has {have}")
+            raise RedemptionRefused(
+                f"balance too low: {item.name} costs {price} points, {participant.name} has {have}"
+            )
         ledger.append(
-            conn, entry_key=key, participant_id=pid, points=-price, entry_type=EntryType.REDEMPTION,
-            now=now, order_key=key, note=f"{quantity} x {item.name}",
+            conn,
+            entry_key=key,
+            participant_id=pid,
+            points=-price,
+            entry_type=EntryType.REDEMPTION,
+            now=now,
+            order_key=key,
+            note=f"{quantity} x {item.name}",
         )
         queue_order(
-            conn, key=key, participant_id=pid, sku=sku, points=price, origin="redemption",
-            provider=provider, now=now, quantity=quantity,
+            conn,
+            key=key,
+            participant_id=pid,
+            sku=sku,
+            points=price,
+            origin="redemption",
+            provider=provider,
+            now=now,
+            quantity=quantity,
         )
     order = _order_by_key(engine, key)
     assert order is not None
@@ -198,7 +249,9 @@ def _lock_participant(conn: Connection, pid: int) -> None:
     # Serialises redemptions of one participant on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already holds the database write lock.
     if conn.dialect.name == "postgresql":
-        conn.execute(select(s.participants.c.id).where(s.participants.c.id == pid).with_for_update())
+        conn.execute(
+            select(s.participants.c.id).where(s.participants.c.id == pid).with_for_update()
+        )
 
 
 def _units_pending(conn: Connection, provider: str, sku: str) -> int:
@@ -221,7 +274,9 @@ def _order_by_key(conn: Connection | Engine, key: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def drain_outbox(engine: Engine, program: Program, providers: Providers, now: Callable[[], datetime]) -> DrainResult:
+def drain_outbox(
+    engine: Engine, program: Program, providers: Providers, now: Callable[[], datetime]
+) -> DrainResult:
     """Submit every pending order, then ask for news of submitted ones.
 
     A retryable provider error leaves the order pending for the next drain; a refusal or a
@@ -230,16 +285,27 @@ def drain_outbox(engine: Engine, program: Program, providers: Providers, now: Ca
     result = DrainResult()
     o = s.orders
     with engine.connect() as conn:
-        pending = [dict(r) for r in conn.execute(select(o).where(o.c.status == "pending").order_by(o.c.id)).mappings()]
+        pending = [
+            dict(r)
+            for r in conn.execute(
+                select(o).where(o.c.status == "pending").order_by(o.c.id)
+            ).mappings()
+        ]
         people = {r.id: r for r in conn.execute(select(s.participants))}
     for order in pending:
         person = people[order["participant_id"]]
         if order["provider"] == NO_PROVIDER:
-            _fail(engine, program, order, "no reward provider serves this participant", now(), result)
+            _fail(
+                engine, program, order, "no reward provider serves this participant", now(), result
+            )
             continue
         request = OrderRequest(
-            idempotency_key=order["key"], sku=order["sku"], quantity=order["quantity"],
-            participant_key=person.key, participant_name=person.name, region=person.region,
+            idempotency_key=order["key"],
+            sku=order["sku"],
+            quantity=order["quantity"],
+            participant_key=person.key,
+            participant_name=person.name,
+            region=person.region,
             points=order["points"],
         )
         try:
@@ -257,7 +323,12 @@ def drain_outbox(engine: Engine, program: Program, providers: Providers, now: Ca
         result.submitted += 1
         _record(engine, program, order, answer, now(), result)
     with engine.connect() as conn:
-        submitted = [dict(r) for r in conn.execute(select(o).where(o.c.status == "submitted").order_by(o.c.id)).mappings()]
+        submitted = [
+            dict(r)
+            for r in conn.execute(
+                select(o).where(o.c.status == "submitted").order_by(o.c.id)
+            ).mappings()
+        ]
     for order in submitted:
         try:
             answer = providers.get(order["provider"]).order_status(order["provider_order_id"])
@@ -269,53 +340,116 @@ def drain_outbox(engine: Engine, program: Program, providers: Providers, now: Ca
     return result
 
 
-def _record(engine: Engine, program: Program, order: dict[str, Any], answer: OrderResult, at: datetime, result: DrainResult) -> None:
+def _record(
+    engine: Engine,
+    program: Program,
+    order: dict[str, Any],
+    answer: OrderResult,
+    at: datetime,
+    result: DrainResult,
+) -> None:
     if answer.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
-        _fail(engine, program, order, answer.detail or answer.status.value, at, result, status=answer.status, provider_order_id=answer.provider_order_id)
+        _fail(
+            engine,
+            program,
+            order,
+            answer.detail or answer.status.value,
+            at,
+            result,
+            status=answer.status,
+            provider_order_id=answer.provider_order_id,
+        )
         return
     o = s.orders
     with engine.begin() as conn:
         conn.execute(
-            update(o).where(o.c.id == order["id"]).values(
-                status=answer.status.value, provider_order_id=answer.provider_order_id,
-                attempts=o.c.attempts + 1, last_error=None, updated_at=at,
+            update(o)
+            .where(o.c.id == order["id"])
+            .values(
+                status=answer.status.value,
+                provider_order_id=answer.provider_order_id,
+                attempts=o.c.attempts + 1,
+                last_error=None,
+                updated_at=at,
             )
         )
-        conn.execute(s.order_events.insert().values(order_id=order["id"], status=answer.status.value, detail=answer.detail, at=at))
+        conn.execute(
+            s.order_events.insert().values(
+                order_id=order["id"], status=answer.status.value, detail=answer.detail, at=at
+            )
+        )
     if answer.status is OrderStatus.FULFILLED:
         result.fulfilled += 1
         with engine.connect() as conn:
-            pkey = conn.execute(select(s.participants.c.key).where(s.participants.c.id == order["participant_id"])).scalar_one()
+            pkey = conn.execute(
+                select(s.participants.c.key).where(s.participants.c.id == order["participant_id"])
+            ).scalar_one()
         result.fulfilled_events.append(
-            RewardFulfilled(program.name, order["key"], pkey, order["sku"], order["provider"], answer.provider_order_id)
+            RewardFulfilled(
+                program.name,
+                order["key"],
+                pkey,
+                order["sku"],
+                order["provider"],
+                answer.provider_order_id,
+            )
         )
 
 
 def _fail(
-    engine: Engine, program: Program, order: dict[str, Any], reason: str, at: datetime, result: DrainResult,
-    *, status: OrderStatus = OrderStatus.FAILED, provider_order_id: str | None = None,
+    engine: Engine,
+    program: Program,
+    order: dict[str, Any],
+    reason: str,
+    at: datetime,
+    result: DrainResult,
+    *,
+    status: OrderStatus = OrderStatus.FAILED,
+    provider_order_id: str | None = None,
 ) -> None:
     o = s.orders
     with engine.begin() as conn:
         conn.execute(
-            update(o).where(o.c.id == order["id"]).values(
-                status=status.value, last_error=reason, attempts=o.c.attempts + 1, updated_at=at,
+            update(o)
+            .where(o.c.id == order["id"])
+            .values(
+                status=status.value,
+                last_error=reason,
+                attempts=o.c.attempts + 1,
+                updated_at=at,
                 provider_order_id=provider_order_id or order.get("provider_order_id"),
             )
         )
-        conn.execute(s.order_events.insert().values(order_id=order["id"], status=status.value, detail=reason, at=at))
+        conn.execute(
+            s.order_events.insert().values(
+                order_id=order["id"], status=status.value, detail=reason, at=at
+            )
+        )
         if order["points"]:
             ledger.append(
-                conn, entry_key=f"refund:{order['key']}", participant_id=order["participant_id"],
-                points=order["points"], entry_type=EntryType.REFUND, now=at, order_key=order["key"],
+                conn,
+                entry_key=f"refund:{order['key']}",
+                participant_id=order["participant_id"],
+                points=order["points"],
+                entry_type=EntryType.REFUND,
+                now=at,
+                order_key=order["key"],
                 note=f"refund: {reason}",
             )
-        pkey = conn.execute(select(s.participants.c.key).where(s.participants.c.id == order["participant_id"])).scalar_one()
+        pkey = conn.execute(
+            select(s.participants.c.key).where(s.participants.c.id == order["participant_id"])
+        ).scalar_one()
     result.failed += 1
-    result.failed_events.append(RewardFailed(program.name, order["key"], pkey, order["sku"], order["provider"], reason))
+    result.failed_events.append(
+        RewardFailed(program.name, order["key"], pkey, order["sku"], order["provider"], reason)
+    )
 
 
 def _note_attempt(engine: Engine, order: dict[str, Any], error: str, at: datetime) -> None:
     o = s.orders
     with engine.begin() as conn:
-        conn.execute(update(o).where(o.c.id == order["id"]).values(attempts=o.c.attempts + 1, last_error=error, updated_at=at))
+        conn.execute(
+            update(o)
+            .where(o.c.id == order["id"])
+            .values(attempts=o.c.attempts + 1, last_error=error, updated_at=at)
+        )

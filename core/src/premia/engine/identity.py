@@ -24,7 +24,9 @@ def sync_participants(conn: Connection, program: Program) -> dict[str, int]:
     Participants no longer in the roster are kept (their history stays explainable) but
     marked inactive.
     """
-    existing = {row.key: row.id for row in conn.execute(select(s.participants.c.key, s.participants.c.id))}
+    existing = {
+        row.key: row.id for row in conn.execute(select(s.participants.c.key, s.participants.c.id))
+    }
     roster_keys = set()
     for p in program.participants:
         roster_keys.add(p.key)
@@ -39,13 +41,19 @@ def sync_participants(conn: Connection, program: Program) -> dict[str, int]:
             "active": True,
         }
         if p.key in existing:
-            conn.execute(update(s.participants).where(s.participants.c.id == existing[p.key]).values(**values))
+            conn.execute(
+                update(s.participants)
+                .where(s.participants.c.id == existing[p.key])
+                .values(**values)
+            )
         else:
             result = conn.execute(s.participants.insert().values(key=p.key, **values))
             existing[p.key] = int(result.inserted_primary_key[0])  # type: ignore[index]
     gone = set(existing) - roster_keys
     if gone:
-        conn.execute(update(s.participants).where(s.participants.c.key.in_(gone)).values(active=False))
+        conn.execute(
+            update(s.participants).where(s.participants.c.key.in_(gone)).values(active=False)
+        )
     return existing
 
 

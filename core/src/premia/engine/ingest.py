@@ -191,16 +191,24 @@ class FactWriter:
             chunk = ids[start : start + 5000]
             query = select(
                 t.c.external_id, t.c.content_hash, t.c.participant_id, t.c.month, t.c.quarter
-            ).where(and_(t.c.source == self.source, t.c.stream == self.stream, t.c.external_id.in_(chunk)))
+            ).where(
+                and_(
+                    t.c.source == self.source, t.c.stream == self.stream, t.c.external_id.in_(chunk)
+                )
+            )
             for rec in conn.execute(query):
                 old[rec.external_id] = rec
         changed = []
         for ext_id, row in rows.items():
             prev = old.get(ext_id)
-            if prev is not None and prev.content_hash == row["content_hash"] and (
-                prev.participant_id == row["participant_id"]
-                and prev.month == row["month"]
-                and prev.quarter == row["quarter"]
+            if (
+                prev is not None
+                and prev.content_hash == row["content_hash"]
+                and (
+                    prev.participant_id == row["participant_id"]
+                    and prev.month == row["month"]
+                    and prev.quarter == row["quarter"]
+                )
             ):
                 continue
             changed.append(row)
@@ -249,12 +257,20 @@ class FactWriter:
 
     def _save_cursor(self, conn: Connection, cursor: Any, now: datetime) -> None:
         ins = insert_for(conn)(s.cursors).values(
-            source=self.source, stream=self.stream, cursor=cursor, run_id=self.run_id, updated_at=now
+            source=self.source,
+            stream=self.stream,
+            cursor=cursor,
+            run_id=self.run_id,
+            updated_at=now,
         )
         conn.execute(
             ins.on_conflict_do_update(
                 index_elements=["source", "stream"],
-                set_={"cursor": ins.excluded.cursor, "run_id": ins.excluded.run_id, "updated_at": ins.excluded.updated_at},
+                set_={
+                    "cursor": ins.excluded.cursor,
+                    "run_id": ins.excluded.run_id,
+                    "updated_at": ins.excluded.updated_at,
+                },
             )
         )
 
@@ -291,7 +307,9 @@ def reresolve_owners(conn: Connection, resolvers: dict[str, OwnerResolver]) -> N
         for ref in list(refs):
             pid = resolver.resolve(ref)
             conn.execute(
-                t.update().where(t.c.source == source, t.c.owner_ref == ref).values(participant_id=pid)
+                t.update()
+                .where(t.c.source == source, t.c.owner_ref == ref)
+                .values(participant_id=pid)
             )
 
 
@@ -319,4 +337,3 @@ def _invalid(f: Fact) -> str | None:
             except (ValueError, ArithmeticError) as exc:
                 return f"{name}: {exc}"
     return None
-

@@ -51,7 +51,8 @@ def fact_filter(metric: MetricConfig) -> ColumnElement[bool]:
 def _column(key: str) -> ColumnElement[Any]:
     t = s.facts
     if key.startswith("attributes."):
-        return t.c.attributes[key.split(".", 1)[1]].as_string()
+        attribute: ColumnElement[Any] = t.c.attributes[key.split(".", 1)[1]].as_string()
+        return attribute
     return t.c[key]
 
 

@@ -24,9 +24,15 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from premia.engine.evaluate import evaluate_dirty
-from premia.engine.fulfillment import Providers, drain_outbox
+from premia.engine.fulfillment import drain_outbox
 from premia.engine.identity import OwnerResolver, sync_participants
-from premia.engine.ingest import FactWriter, insert_for, load_cursor, mark_all_dirty, reresolve_owners
+from premia.engine.ingest import (
+    FactWriter,
+    insert_for,
+    load_cursor,
+    mark_all_dirty,
+    reresolve_owners,
+)
 from premia.engine.metrics import compute_dirty_metrics
 from premia.errors import PremiaError, QuotaExhausted
 from premia.events import SyncFinished
@@ -155,7 +161,7 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
                 "(the changed periods stay due for the next sync)"
             )
         obs.phase("fulfillment")
-        with Providers(program, runtime.registry.provider_type) as providers:
+        with runtime.providers() as providers:
             drained = drain_outbox(engine, program, providers, utcnow)
         report.orders_submitted = drained.submitted
         report.orders_fulfilled = drained.fulfilled
@@ -193,7 +199,9 @@ def _finish(runtime: Runtime, report: SyncReport, status: str) -> None:
         )
         conn.execute(
             s.audit_log.insert().values(
-                at=report.finished_at, action="sync", detail=json.loads(json.dumps(report.as_dict(), default=str))
+                at=report.finished_at,
+                action="sync",
+                detail=json.loads(json.dumps(report.as_dict(), default=str)),
             )
         )
     fire(
@@ -221,7 +229,8 @@ def _prepare(runtime: Runtime) -> tuple[dict[str, int], dict[str, OwnerResolver]
     with runtime.engine.begin() as conn:
         ids = sync_participants(conn, program)
         resolvers = {
-            src.name: OwnerResolver(src.name, program.participants, ids) for src in program.config.sources
+            src.name: OwnerResolver(src.name, program.participants, ids)
+            for src in program.config.sources
         }
         stored = _meta(conn)
         has_facts = conn.execute(select(func.count()).select_from(s.facts)).scalar_one() > 0
@@ -245,7 +254,11 @@ def _prepare(runtime: Runtime) -> tuple[dict[str, int], dict[str, OwnerResolver]
             ("logic", logic),
         ):
             ins = insert_for(conn)(s.meta).values(key=key, value=value)
-            conn.execute(ins.on_conflict_do_update(index_elements=["key"], set_={"value": ins.excluded.value}))
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": ins.excluded.value}
+                )
+            )
         for resolver in resolvers.values():
             resolver.unmatched.clear()
     return ids, resolvers
@@ -278,7 +291,9 @@ def _recut_periods(conn: Connection, zone: Any) -> None:
         from sqlalchemy import bindparam
 
         conn.execute(
-            update(t).where(t.c.id == bindparam("fid")).values(month=bindparam("m"), quarter=bindparam("q")),
+            update(t)
+            .where(t.c.id == bindparam("fid"))
+            .values(month=bindparam("m"), quarter=bindparam("q")),
             updates,
         )
 
@@ -305,16 +320,26 @@ def _read_sources(
         try:
             source = cls(program.source_settings[src.name], context)
             streams = source.streams()
-        except Exception as exc:  # noqa: BLE001 - a broken source must not stop the others
+        except Exception as exc:
             _source_failed(report, f"{src.name}: {_describe(exc)}", exc)
             continue
         try:
             for stream in streams:
-                _read_stream(runtime, run_id, src.name, stream.name, source, resolvers[src.name], kinds, report, obs)
+                _read_stream(
+                    runtime,
+                    run_id,
+                    src.name,
+                    stream.name,
+                    source,
+                    resolvers[src.name],
+                    kinds,
+                    report,
+                    obs,
+                )
         finally:
             try:
                 source.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the outcome
+            except Exception:
                 log.exception("closing source %s failed", src.name)
 
 
@@ -329,7 +354,9 @@ def _read_stream(
     report: SyncReport,
     obs: SyncObserver,
 ) -> None:
-    writer = FactWriter(runtime.engine, source_name, stream, run_id, resolver, runtime.program.zone, kinds)
+    writer = FactWriter(
+        runtime.engine, source_name, stream, run_id, resolver, runtime.program.zone, kinds
+    )
     with runtime.engine.connect() as conn:
         cursor = load_cursor(conn, source_name, stream)
     obs.stream_started(source_name, stream)
@@ -343,12 +370,14 @@ def _read_stream(
             room = BAD_SAMPLES - len(report.bad_samples)
             if room > 0:
                 report.bad_samples.extend(batch.bad_records[:room])
-            rows = batch.rows if batch.rows is not None else len(batch.facts) + len(batch.bad_records)
+            rows = (
+                batch.rows if batch.rows is not None else len(batch.facts) + len(batch.bad_records)
+            )
             obs.batch_stored(source_name, stream, rows, stored.changed, batch.note)
     except QuotaExhausted as exc:
         error = f"{source_name}/{stream}: quota exhausted, stopped at the last stored batch: {exc}"
         _source_failed(report, error, None)
-    except Exception as exc:  # noqa: BLE001 - a broken stream must not stop the others
+    except Exception as exc:
         error = f"{source_name}/{stream}: {_describe(exc)}"
         _source_failed(report, error, exc)
     obs.stream_finished(source_name, stream, error)

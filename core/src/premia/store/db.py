@@ -35,7 +35,7 @@ def connect(url: str) -> Engine:
     """
     try:
         parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError with the URL in it
+    except Exception:
         raise ConfigError("PREMIA_DATABASE_URL is not a valid database URL") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

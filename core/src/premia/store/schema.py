@@ -198,7 +198,9 @@ ledger = Table(
     Column("entry_key", String(450), nullable=False, unique=True),
     Column("participant_id", Integer, ForeignKey("participants.id"), nullable=False),
     Column("points", BigInteger, nullable=False),
-    Column("entry_type", String(12), nullable=False),  # grant, adjustment, reversal, redemption, refund
+    Column(
+        "entry_type", String(12), nullable=False
+    ),  # grant, adjustment, reversal, redemption, refund
     Column("grant_key", String(400)),
     Column("order_key", String(400)),
     Column("note", Text, nullable=False, default=""),

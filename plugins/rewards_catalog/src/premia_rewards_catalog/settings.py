@@ -9,9 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from premia import ProviderContext
 
-STATE_DIR = ".premia"
-"""Folder under the program's folder that holds default state files."""
-
 
 class LocalCatalogSettings(BaseModel):
     """What a program file says about a ``rewards_catalog`` provider.
@@ -27,7 +24,8 @@ class LocalCatalogSettings(BaseModel):
         default=None,
         description=(
             "The SQLite file holding orders (and so the inventory already used). Default: "
-            "`.premia/<provider name>-catalog.sqlite` in the program's folder."
+            "`<provider name>-catalog.sqlite` in the engine's state folder "
+            "(`PREMIA_STATE_DIR`, else `.premia` in the program's folder)."
         ),
     )
     auto_fulfil: bool = Field(
@@ -45,13 +43,14 @@ class LocalCatalogSettings(BaseModel):
     def state_path(self, context: ProviderContext) -> Path:
         """Return the state file's path: ``state`` if given, else the default.
 
-        The default lives in ``<base_dir>/.premia/`` rather than beside the catalog, because
-        the catalog may sit in a read-only folder (a package, a mounted config volume) and
-        the state file must stay where it is from one run to the next.
+        The default lives in the engine's state folder (:attr:`premia.ProviderContext.state_folder`)
+        rather than beside the catalog, because the catalog may sit in a read-only folder (a
+        package, a mounted config volume) and the state file must stay where it is from one
+        run to the next.
         """
         if self.state is not None:
             return _resolve(self.state, context.base_dir)
-        return context.base_dir / STATE_DIR / f"{_file_safe(context.provider_name)}-catalog.sqlite"
+        return context.state_folder / f"{_file_safe(context.provider_name)}-catalog.sqlite"
 
 
 def _resolve(path: Path, base_dir: Path) -> Path:
