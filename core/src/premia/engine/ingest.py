@@ -21,6 +21,7 @@ from premia.engine.identity import OwnerResolver
 from premia.facts import FACT_KINDS, BadRecord, Batch, Fact
 from premia.periods import period_labels
 from premia.store import schema as s
+from premia.store.bulk import BulkInsert
 from premia.store.types import to_scaled
 
 FACT_COLUMNS = (
@@ -54,27 +55,19 @@ def insert_for(conn: Connection | Engine) -> Any:
 
 
 def content_hash(f: Fact) -> str:
-    """Return a hash of everything a fact says (changes when any field changes)."""
-    text = "\x1f".join(
-        (
-            f.kind,
-            f.owner_ref or "",
-            f.occurred_at.isoformat() if f.occurred_at else "",
-            str(f.amount) if f.amount is not None else "",
-            f.currency or "",
-            str(f.quantity) if f.quantity is not None else "",
-            f.stage or "",
-            f.product or "",
-            f.category or "",
-            f.account or "",
-            f.region or "",
-            f.channel or "",
-            repr(sorted(f.attributes.items())) if f.attributes else "",
-            f.source_updated_at.isoformat() if f.source_updated_at else "",
-            "1" if f.deleted else "",
-        )
-    )
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    """Return a hash of everything a fact says (changes when any field changes).
+
+    Instants are hashed as POSIX timestamps: the same instant written with another offset
+    is the same fact.
+    """
+    occurred = f.occurred_at.timestamp() if f.occurred_at is not None else None
+    updated = f.source_updated_at.timestamp() if f.source_updated_at is not None else None
+    key = (
+        f.kind, f.owner_ref, occurred, f.amount, f.currency, f.quantity, f.stage, f.product,
+        f.category, f.account, f.region, f.channel,
+        sorted(f.attributes.items()) if f.attributes else None, updated, f.deleted,
+    )  # fmt: skip
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -109,7 +102,8 @@ class FactWriter:
     resolver: OwnerResolver
     zone: ZoneInfo
     period_kinds: tuple[str, ...]
-    _stmt: Any = field(init=False, default=None)
+    _fresh: bool | None = field(init=False, default=None)
+    _periods: dict[datetime, tuple[str, str]] = field(init=False, default_factory=dict)
 
     def write(self, batch: Batch, now: datetime) -> WriteResult:
         """Upsert the batch's facts, record its bad records, mark dirty pairs, save its cursor.
@@ -134,10 +128,16 @@ class FactWriter:
             rows[fact.external_id] = self._row(fact)
         result.facts = len(rows)
         with self.engine.begin() as conn:
-            changed, pairs = self._changed(conn, rows)
+            if self._fresh is None:
+                self._fresh = _stream_is_empty(conn, self.source, self.stream)
+            if self._fresh:
+                # First read of this stream: nothing stored can differ, skip the look-up.
+                changed = list(rows.values())
+                pairs: set[tuple[str, str, int]] = set()
+            else:
+                changed, pairs = self._changed(conn, rows)
             result.changed = len(changed)
-            if changed:
-                conn.execute(self._upsert(conn), changed)
+            FACT_UPSERT.execute(conn, changed)
             result.dirty = self._mark_dirty(conn, changed, pairs)
             if bad:
                 conn.execute(
@@ -150,7 +150,14 @@ class FactWriter:
 
     # -- rows ---------------------------------------------------------------------------
     def _row(self, f: Fact) -> dict[str, Any]:
-        month, quarter = period_labels(f.occurred_at, self.zone)
+        month = quarter = None
+        if f.occurred_at is not None:
+            try:
+                month, quarter = self._periods[f.occurred_at]
+            except KeyError:
+                labels = period_labels(f.occurred_at, self.zone)
+                self._periods[f.occurred_at] = labels  # type: ignore[assignment]
+                month, quarter = labels
         return {
             "source": self.source,
             "stream": self.stream,
@@ -219,15 +226,6 @@ class FactWriter:
                         old_pairs.add((kind, label, prev.participant_id))
         return changed, old_pairs
 
-    def _upsert(self, conn: Connection) -> Any:
-        if self._stmt is None:
-            ins = insert_for(conn)(s.facts)
-            self._stmt = ins.on_conflict_do_update(
-                index_elements=["source", "stream", "external_id"],
-                set_={c: ins.excluded[c] for c in FACT_COLUMNS},
-            )
-        return self._stmt
-
     def _mark_dirty(
         self, conn: Connection, changed: list[dict[str, Any]], pairs: set[tuple[str, str, int]]
     ) -> int:
@@ -275,12 +273,43 @@ class FactWriter:
         )
 
 
+def _fact_upsert(dialect: str) -> Any:
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(s.facts)
+    return ins.on_conflict_do_update(
+        index_elements=["source", "stream", "external_id"],
+        set_={c: ins.excluded[c] for c in FACT_COLUMNS},
+    )
+
+
+FACT_UPSERT = BulkInsert(
+    _fact_upsert,
+    s.facts,
+    ("source", "stream", "external_id", *FACT_COLUMNS),
+    memo=("occurred_at", "source_updated_at"),
+)
+
+DIRTY_INSERT = BulkInsert(
+    lambda dialect: (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        s.dirty
+    ).on_conflict_do_nothing(),
+    s.dirty,
+    ("period_kind", "period", "participant_id"),
+)
+"""The fact upsert, compiled once per dialect."""
+
+
+def _stream_is_empty(conn: Connection, source: str, stream: str) -> bool:
+    t = s.facts
+    found = conn.execute(
+        select(t.c.id).where(t.c.source == source, t.c.stream == stream).limit(1)
+    ).first()
+    return found is None
+
+
 def mark_dirty(conn: Connection, pairs: Iterable[tuple[str, str, int]]) -> int:
     """Mark (period kind, period, participant id) pairs dirty (idempotent)."""
-    rows = [{"period_kind": k, "period": p, "participant_id": pid} for k, p, pid in pairs]
-    if rows:
-        ins = insert_for(conn)(s.dirty).on_conflict_do_nothing()
-        conn.execute(ins, rows)
+    rows = [{"period_kind": k, "period": p, "participant_id": pid} for k, p, pid in set(pairs)]
+    DIRTY_INSERT.execute(conn, rows)
     return len(rows)
 
 

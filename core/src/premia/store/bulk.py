@@ -1,0 +1,98 @@
+"""Fast executemany for the hot paths (fact upserts), below SQLAlchemy's per-row machinery.
+
+A Core statement is compiled once for the connection's dialect; each row is turned into DBAPI
+parameters with the columns' own bind processors (so values are stored exactly as SQLAlchemy
+would store them: scaled Decimals, UTC datetimes, JSON), and the driver's ``executemany`` runs
+the batch. Per row this costs a few processor calls instead of SQLAlchemy's parameter
+construction, which dominates a million-row sync otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.sql.dml import Insert
+
+
+class BulkInsert:
+    """An INSERT (possibly with ``ON CONFLICT``) prepared for fast executemany.
+
+    Args:
+        memo: columns whose values repeat a lot (dates): their conversions are cached.
+        build: returns the Core insert statement for a dialect name (``sqlite``,
+            ``postgresql``), e.g. with the dialect's ``on_conflict_do_update``.
+        table: the table inserted into.
+        columns: the columns every row gives, in any order.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[str], Insert],
+        table: Table,
+        columns: Sequence[str],
+        memo: Sequence[str] = (),
+    ):
+        self.build = build
+        self.table = table
+        self.columns = tuple(columns)
+        self.memo = frozenset(memo)
+        self._compiled: dict[str, tuple[str, tuple[str, ...], list[Any], bool]] = {}
+
+    def _prepare(self, conn: Connection) -> tuple[str, tuple[str, ...], list[Any], bool]:
+        name = conn.dialect.name
+        if name not in self._compiled:
+            statement = self.build(name)
+            compiled = statement.compile(dialect=conn.dialect, column_keys=list(self.columns))
+            positional = bool(compiled.positional)
+            order = tuple(compiled.positiontup or ()) if positional else self.columns
+            processors: list[Any] = []
+            for col in order:
+                proc = self.table.c[col].type.bind_processor(conn.dialect)
+                processors.append(
+                    _memoised(proc) if proc is not None and col in self.memo else proc
+                )
+            self._compiled[name] = (str(compiled), order, processors, positional)
+        return self._compiled[name]
+
+    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Run the statement for every row (each a dict with every column of ``columns``)."""
+        if not rows:
+            return
+        sql, order, processors, positional = self._prepare(conn)
+        pairs = list(zip(order, processors, strict=True))
+        params: list[Any]
+        if positional:
+            params = [
+                tuple(
+                    proc(row[col]) if proc is not None and row[col] is not None else row[col]
+                    for col, proc in pairs
+                )
+                for row in rows
+            ]
+        else:
+            params = [
+                {
+                    col: proc(row[col]) if proc is not None and row[col] is not None else row[col]
+                    for col, proc in pairs
+                }
+                for row in rows
+            ]
+        conn.exec_driver_sql(sql, params)
+
+
+def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Cache a bind processor's results (for columns whose values repeat, like dates)."""
+    cache: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            if len(cache) > 100_000:
+                cache.clear()
+            result = cache[value] = proc(value)
+            return result
+
+    return run
