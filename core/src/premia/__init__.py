@@ -19,7 +19,7 @@ from premia.errors import (
     SourceError,
 )
 from premia.events import AchievementUnlocked, RewardFailed, RewardFulfilled, SyncFinished
-from premia.facts import FACT_KINDS, BadRecord, Batch, Fact
+from premia.facts import FACT_KINDS, BadRecord, Batch, Fact, JSONValue
 from premia.hookspecs import HOOKSPEC_VERSION
 from premia.providers import (
     CatalogItem,
@@ -47,6 +47,7 @@ __all__ = [
     "ConfigError",
     "Fact",
     "GrantSpec",
+    "JSONValue",
     "OrderRequest",
     "OrderResult",
     "OrderStatus",

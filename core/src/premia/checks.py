@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from premia.engine.sync import utcnow
 from premia.runtime import Runtime
 from premia.sources import SourceContext
@@ -106,7 +108,7 @@ def _rewards(params: Any) -> list[Any]:
     def walk(value: Any) -> None:
         if isinstance(value, Reward):
             found.append(value)
-        elif hasattr(value, "__dict__") and hasattr(value, "model_fields"):
+        elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 walk(getattr(value, name))
         elif isinstance(value, list | tuple):

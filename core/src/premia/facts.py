@@ -23,9 +23,12 @@ JSONValue = Any
 """A value that survives ``json.dumps``/``json.loads`` unchanged (cursors are stored as JSON)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fact:
     """One business fact read from a source (a deal, a line item, an activity, a survey...).
+
+    Treat a fact as read-only once built. (It is not a frozen dataclass only because frozen
+    construction costs several times more, and sources build millions of them.)
 
     Attributes:
         external_id: the record's id in its source stream; facts upsert on
@@ -93,7 +96,8 @@ class Batch:
             Reading again from this cursor must continue right after this batch.
         bad_records: records quarantined in this batch.
         note: a short progress note ("sales.csv: rows 1-5000").
-        rows: how many source records this batch covers (facts plus bad records plus skipped).
+        rows: how many source records this batch covers (its facts plus its bad records), for
+            progress display; ``None`` means ``len(facts) + len(bad_records)``.
     """
 
     facts: list[Fact]

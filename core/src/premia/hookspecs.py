@@ -14,7 +14,7 @@ Implement a hook with :data:`premia.hookimpl` in a module named by an entry poin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -34,7 +34,7 @@ hookspec = pluggy.HookspecMarker("premia")
 
 
 @hookspec
-def premia_register_sources(register: Callable[[type[Source]], None]) -> None:  # type: ignore[type-arg]
+def premia_register_sources(register: Callable[[type[Source[Any]]], None]) -> None:
     """Register KPI source types (connectors), e.g. ``register(CsvSource)``.
 
     Each class subclasses :class:`premia.sources.Source`, names itself with ``type_name`` and
@@ -46,7 +46,7 @@ def premia_register_sources(register: Callable[[type[Source]], None]) -> None:  
 
 
 @hookspec
-def premia_register_rules(register: Callable[[type[RuleType]], None]) -> None:  # type: ignore[type-arg]
+def premia_register_rules(register: Callable[[type[RuleType[Any]]], None]) -> None:
     """Register rule types, e.g. ``register(ThresholdRule)``.
 
     Each class subclasses :class:`premia.rules.RuleType`; its ``evaluate`` must be pure.
@@ -57,7 +57,7 @@ def premia_register_rules(register: Callable[[type[RuleType]], None]) -> None:  
 
 
 @hookspec
-def premia_register_providers(register: Callable[[type[RewardProvider]], None]) -> None:  # type: ignore[type-arg]
+def premia_register_providers(register: Callable[[type[RewardProvider[Any]]], None]) -> None:
     """Register reward fulfillment provider types, e.g. ``register(LocalCatalog)``.
 
     Each class subclasses :class:`premia.providers.RewardProvider` and must honour the order
