@@ -200,10 +200,13 @@ def progress(
     ctx: click.Context, participant: str, program: Path, period: str | None, as_json: bool
 ) -> None:
     """Show PARTICIPANT's balance, badges and progress on every rule."""
+    from premia.periods import check_period_label
     from premia.queries import participant_status
 
     with _runtime(ctx, program) as runtime, runtime.engine.connect() as conn:
         person = runtime.program.participant(participant)
+        if period is not None:
+            check_period_label([k.value for k in runtime.program.period_kinds()], period)
         status = participant_status(conn, runtime.program, person, period)
     if as_json:
         emit_json(status.as_dict())

@@ -6,6 +6,7 @@ in UTC: the cut is always made on the local date in the program's timezone.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -41,16 +42,25 @@ def period_labels(moment: datetime | None, zone: ZoneInfo) -> tuple[str | None, 
     return month_label(day), quarter_label(day)
 
 
-def check_period_label(kind: str, label: str) -> str:
+_LABELS = {
+    "month": (r"^\d{4}-(0[1-9]|1[0-2])$", "2017-03"),
+    "quarter": (r"^\d{4}-Q[1-4]$", "2017-Q2"),
+}
+
+
+def check_period_label(kinds: str | list[str], label: str) -> str:
     """Validate a period label given by a user, e.g. on the command line.
 
-    Raises:
-        ConfigError: the label is not of the expected form.
-    """
-    import re
+    Args:
+        kinds: the period kind(s) the label may be of (``month``, ``quarter``).
+        label: the label to check.
 
-    pattern = r"^\d{4}-(0[1-9]|1[0-2])$" if kind == "month" else r"^\d{4}-Q[1-4]$"
-    if not re.match(pattern, label):
-        example = "2017-03" if kind == "month" else "2017-Q2"
-        raise ConfigError(f"period {label!r} is not a {kind} label like {example}")
-    return label
+    Raises:
+        ConfigError: the label is not of any of the expected forms.
+    """
+    wanted = [kinds] if isinstance(kinds, str) else kinds
+    for kind in wanted:
+        if re.match(_LABELS[kind][0], label):
+            return label
+    examples = " or ".join(f"a {k} label like {_LABELS[k][1]}" for k in wanted)
+    raise ConfigError(f"period {label!r} is not {examples}")

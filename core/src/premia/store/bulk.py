@@ -49,7 +49,9 @@ class BulkInsert:
             order = tuple(compiled.positiontup or ()) if positional else self.columns
             processors: list[Any] = []
             for col in order:
-                proc = self.table.c[col].type.bind_processor(conn.dialect)
+                proc = (
+                    self.table.c[col].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                )
                 processors.append(
                     _memoised(proc) if proc is not None and col in self.memo else proc
                 )
