@@ -29,6 +29,7 @@ class PremiaSettings(BaseSettings):
         database_url: SQLAlchemy URL of the store. Default: a SQLite file ``premia.db`` beside
             the program file. ``postgresql+psycopg://user@host/db`` selects PostgreSQL.
         strict_plugins: a plugin that fails to load stops the process instead of being skipped.
+        parallel_streams: how many streams a sync reads at the same time.
         state_dir: a writable folder for plugins' state files (default: ``.premia`` beside the
             program file).
         sources: per-source settings (usually secrets) merged over the program file's.
@@ -45,6 +46,7 @@ class PremiaSettings(BaseSettings):
     database_url: SecretStr | None = None
     strict_plugins: bool = False
     state_dir: Path | None = None
+    parallel_streams: int = Field(default=4, ge=1, le=64)
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

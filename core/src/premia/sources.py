@@ -100,8 +100,9 @@ class Source(ABC, Generic[SettingsT]):
     def read(self, stream: str, cursor: JSONValue | None) -> Iterator[Batch]:
         """Read ``stream`` incrementally from ``cursor`` (``None`` on the first sync).
 
-        Yield batches in order. Each batch's cursor must let a later call resume right after
-        it: the engine stores a batch and its cursor together, so a crash resumes from the
+        Yield batches in order. The engine may read different streams of one source at the
+        same time from several threads, so state shared between streams must be thread-safe.
+        Each batch's cursor must let a later call resume right after it: the engine stores a batch and its cursor together, so a crash resumes from the
         last stored batch without skipping or doubling anything.
 
         Raises:

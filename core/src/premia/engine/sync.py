@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -306,8 +308,17 @@ def _read_sources(
     obs: SyncObserver,
     started: datetime,
 ) -> None:
+    """Read every stream of every source; up to ``PREMIA_PARALLEL_STREAMS`` at once.
+
+    Each stream is read and stored by one thread, batch after batch in order, so its cursor
+    always matches its stored facts; streams run side by side (an HTTP source fetches several
+    streams concurrently, within its own rate budget). Writes are short transactions that
+    the store serialises.
+    """
     program = runtime.program
     kinds = tuple(k.value for k in program.period_kinds())
+    opened: list[tuple[str, Any]] = []
+    jobs: list[tuple[str, str, Any]] = []
     for src in program.config.sources:
         cls = runtime.registry.source_type(src.type)
         context = SourceContext(
@@ -319,28 +330,32 @@ def _read_sources(
         )
         try:
             source = cls(program.source_settings[src.name], context)
-            streams = source.streams()
+            opened.append((src.name, source))
+            jobs.extend((src.name, stream.name, source) for stream in source.streams())
         except Exception as exc:
             _source_failed(report, f"{src.name}: {_describe(exc)}", exc)
-            continue
-        try:
-            for stream in streams:
-                _read_stream(
-                    runtime,
-                    run_id,
-                    src.name,
-                    stream.name,
-                    source,
-                    resolvers[src.name],
-                    kinds,
-                    report,
-                    obs,
-                )
-        finally:
+    lock = threading.Lock()
+
+    def job(name: str, stream: str, source: Any) -> None:
+        _read_stream(
+            runtime, run_id, name, stream, source, resolvers[name], kinds, report, obs, lock
+        )
+
+    try:
+        workers = max(1, min(runtime.settings.parallel_streams, len(jobs)))
+        if workers == 1:
+            for name, stream, source in jobs:
+                job(name, stream, source)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="premia-read") as pool:
+                for future in [pool.submit(job, *j) for j in jobs]:
+                    future.result()
+    finally:
+        for name, source in opened:
             try:
                 source.close()
             except Exception:
-                log.exception("closing source %s failed", src.name)
+                log.exception("closing source %s failed", name)
 
 
 def _read_stream(
@@ -353,34 +368,40 @@ def _read_stream(
     kinds: tuple[str, ...],
     report: SyncReport,
     obs: SyncObserver,
+    lock: threading.Lock,
 ) -> None:
     writer = FactWriter(
         runtime.engine, source_name, stream, run_id, resolver, runtime.program.zone, kinds
     )
     with runtime.engine.connect() as conn:
         cursor = load_cursor(conn, source_name, stream)
-    obs.stream_started(source_name, stream)
+    with lock:
+        obs.stream_started(source_name, stream)
     error = None
     try:
         for batch in source.read(stream, cursor):
             stored = writer.write(batch, utcnow())
-            report.facts_read += stored.facts
-            report.facts_changed += stored.changed
-            report.bad_records += stored.bad
-            room = BAD_SAMPLES - len(report.bad_samples)
-            if room > 0:
-                report.bad_samples.extend(batch.bad_records[:room])
             rows = (
                 batch.rows if batch.rows is not None else len(batch.facts) + len(batch.bad_records)
             )
-            obs.batch_stored(source_name, stream, rows, stored.changed, batch.note)
+            with lock:
+                report.facts_read += stored.facts
+                report.facts_changed += stored.changed
+                report.bad_records += stored.bad
+                room = BAD_SAMPLES - len(report.bad_samples)
+                if room > 0:
+                    report.bad_samples.extend(batch.bad_records[:room])
+                obs.batch_stored(source_name, stream, rows, stored.changed, batch.note)
     except QuotaExhausted as exc:
         error = f"{source_name}/{stream}: quota exhausted, stopped at the last stored batch: {exc}"
-        _source_failed(report, error, None)
+        with lock:
+            _source_failed(report, error, None)
     except Exception as exc:
         error = f"{source_name}/{stream}: {_describe(exc)}"
-        _source_failed(report, error, exc)
-    obs.stream_finished(source_name, stream, error)
+        with lock:
+            _source_failed(report, error, exc)
+    with lock:
+        obs.stream_finished(source_name, stream, error)
 
 
 def _describe(exc: BaseException) -> str:
