@@ -104,7 +104,10 @@ def print_sync_report(out: Console, report: SyncReport) -> None:
     seconds = (
         (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0.0
     )
-    out.print(f"Sync #{report.run_id} {state} in {seconds:.1f}s")
+    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items() if v >= 0.05)
+    out.print(
+        f"Sync #{report.run_id} {state} in {seconds:.1f}s" + (f" ({phases})" if phases else "")
+    )
     out.print(
         f"  facts: {report.facts_read:,} read, {report.facts_changed:,} new or changed; "
         f"metric values: {report.metric_values:,}; periods evaluated: {report.periods_evaluated}"

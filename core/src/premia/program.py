@@ -410,11 +410,22 @@ class Program:
         raise ConfigError(f"no participant {key_or_name!r} in the roster of {self.name}")
 
     def fingerprint(self) -> str:
-        """Return a hash of the settings that change how facts map to participants/periods."""
+        """Return a hash of what changes how facts map to participants and who is in a segment."""
         doc = {
             "timezone": self.config.timezone,
             "roster": [
-                (p.key, p.name, p.email, p.aliases, sorted((k, v) for k, v in p.ids.items()))
+                (
+                    p.key,
+                    p.name,
+                    p.email,
+                    p.role,
+                    p.channel,
+                    p.region,
+                    p.manager,
+                    p.aliases,
+                    sorted((k, v) for k, v in p.ids.items()),
+                    sorted(p.attributes.items()),
+                )
                 for p in self.participants
             ],
         }

@@ -297,10 +297,13 @@ def _reconcile(
                 _append_next(
                     conn, key, pid, points, EntryType.GRANT, now, f"earned again: {spec.reason}"
                 )
+            if spec.item:
+                _resend_item(conn, program, key, pid, spec.item, by_key[spec.participant_key], now)
             changes.update(status="active", points=points)
             result.grants += 1
             events.append(_event(program, key, spec, name, period, points))
-        conn.execute(update(g).where(g.c.id == row.id).values(**changes))
+        if len(changes) > 3 or row.reason != spec.reason or row.rule_version != rule.version:
+            conn.execute(update(g).where(g.c.id == row.id).values(**changes))
     for key, row in existing.items():
         if key in wanted or row.status != "active":
             continue
@@ -318,7 +321,7 @@ def _reconcile(
                 "no longer earned",
             )
         conn.execute(update(g).where(g.c.id == row.id).values(status="reversed", updated_at=now))
-        _cancel_pending_order(conn, f"grant:{key}", now)
+        _cancel_pending_order(conn, key, now)
         result.reversals += 1
     if new_grants:
         conn.execute(g.insert(), new_grants)
@@ -369,9 +372,41 @@ def _append_next(
     )
 
 
-def _cancel_pending_order(conn: Connection, order_key: str, now: datetime) -> None:
+def _resend_item(
+    conn: Connection,
+    program: Program,
+    grant: str,
+    pid: int,
+    sku: str,
+    participant: Participant,
+    now: datetime,
+) -> None:
+    """Queue the item of a re-earned grant again if its last order was cancelled unsent."""
     o = s.orders
-    row = conn.execute(select(o.c.id, o.c.status).where(o.c.key == order_key)).first()
+    orders = conn.execute(
+        select(o.c.key, o.c.status).where(o.c.grant_key == grant).order_by(o.c.id)
+    ).all()
+    if orders and orders[-1].status != "cancelled":
+        return  # sent, being sent, or failed for good: never a second item
+    key = f"grant:{grant}" if not orders else f"grant:{grant}#{len(orders) + 1}"
+    queue_order(
+        conn,
+        key=key,
+        participant_id=pid,
+        sku=sku,
+        points=0,
+        origin="grant",
+        grant_key=grant,
+        provider=route(program, participant),
+        now=now,
+    )
+
+
+def _cancel_pending_order(conn: Connection, grant: str, now: datetime) -> None:
+    o = s.orders
+    row = conn.execute(
+        select(o.c.id, o.c.status).where(o.c.grant_key == grant).order_by(o.c.id.desc()).limit(1)
+    ).first()
     if row is not None and row.status == "pending":
         conn.execute(update(o).where(o.c.id == row.id).values(status="cancelled", updated_at=now))
         conn.execute(

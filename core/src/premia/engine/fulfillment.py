@@ -190,7 +190,7 @@ def redeem(
     key = f"redeem:{request_id}"
     existing = _order_by_key(engine, key)
     if existing is not None:
-        return existing, False
+        return _same_request(existing, participant, sku, quantity, request_id), False
     provider = route(program, participant)
     if provider == NO_PROVIDER:
         raise RedemptionRefused(f"no reward provider serves {participant.name}")
@@ -209,7 +209,7 @@ def redeem(
         _lock_participant(conn, pid)
         again = _order_by_key(conn, key)
         if again is not None:
-            return again, False
+            return _same_request(again, participant, sku, quantity, request_id), False
         if item.inventory is not None:
             reserved = _units_pending(conn, provider, sku)
             if item.inventory - reserved < quantity:
@@ -245,6 +245,22 @@ def redeem(
     return order, True
 
 
+def _same_request(
+    order: dict[str, Any], participant: Participant, sku: str, quantity: int, request_id: str
+) -> dict[str, Any]:
+    """Return ``order`` if it is this request again; refuse a request id reused for another."""
+    if (
+        order["sku"] != sku
+        or order["quantity"] != quantity
+        or order["participant_key"] != participant.key
+    ):
+        raise RedemptionRefused(
+            f"request id {request_id!r} was already used for another redemption; "
+            "use a new request id"
+        )
+    return order
+
+
 def _lock_participant(conn: Connection, pid: int) -> None:
     # Serialises redemptions of one participant on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already holds the database write lock.
@@ -265,7 +281,11 @@ def _units_pending(conn: Connection, provider: str, sku: str) -> int:
 
 
 def _order_by_key(conn: Connection | Engine, key: str) -> dict[str, Any] | None:
-    query = select(s.orders).where(s.orders.c.key == key)
+    query = (
+        select(s.orders, s.participants.c.key.label("participant_key"))
+        .join(s.participants, s.participants.c.id == s.orders.c.participant_id)
+        .where(s.orders.c.key == key)
+    )
     if isinstance(conn, Engine):
         with conn.connect() as c:
             row = c.execute(query).mappings().first()

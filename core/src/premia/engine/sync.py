@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class SyncReport:
     orders_failed: int = 0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready summary."""
@@ -120,10 +122,30 @@ class SyncReport:
             },
             "errors": self.errors,
             "notes": self.notes,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
 BAD_SAMPLES = 20
+
+
+class _PhaseClock:
+    """Tells the observer which phase starts and records how long each took."""
+
+    def __init__(self, report: SyncReport, obs: SyncObserver):
+        self.report, self.obs = report, obs
+        self.phase: str | None = None
+        self.since = 0.0
+
+    def start(self, phase: str) -> None:
+        self.stop()
+        self.phase, self.since = phase, time.perf_counter()
+        self.obs.phase(phase)
+
+    def stop(self) -> None:
+        if self.phase is not None:
+            self.report.timings[self.phase] = time.perf_counter() - self.since
+            self.phase = None
 
 
 def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncReport:
@@ -138,18 +160,19 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
             ).inserted_primary_key[0]  # type: ignore[index]
         )
     report = SyncReport(run_id=run_id, started_at=started)
+    clock = _PhaseClock(report, obs)
     try:
-        obs.phase("roster")
+        clock.start("roster")
         ids, resolvers = _prepare(runtime)
-        obs.phase("read")
+        clock.start("read")
         _read_sources(runtime, run_id, resolvers, report, obs, started)
         for resolver in resolvers.values():
             report.unmatched_owners.update(resolver.unmatched)
-        obs.phase("metrics")
+        clock.start("metrics")
         with engine.begin() as conn:
             report.metric_values = compute_dirty_metrics(conn, program, utcnow())
         if report.complete:
-            obs.phase("rules")
+            clock.start("rules")
             evaluation = evaluate_dirty(engine, program, ids, utcnow())
             report.periods_evaluated = evaluation.periods
             report.grants = evaluation.grants
@@ -162,7 +185,7 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
                 "rules were not evaluated: a source was not read completely "
                 "(the changed periods stay due for the next sync)"
             )
-        obs.phase("fulfillment")
+        clock.start("fulfillment")
         with runtime.providers() as providers:
             drained = drain_outbox(engine, program, providers, utcnow)
         report.orders_submitted = drained.submitted
@@ -172,7 +195,9 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
             fire(runtime.registry, "premia_reward_fulfilled", ev)
         for fe in drained.failed_events:
             fire(runtime.registry, "premia_reward_failed", fe)
+        clock.stop()
     except BaseException as exc:
+        clock.stop()
         report.complete = False
         report.errors.append(f"sync failed: {type(exc).__name__}: {exc}")
         _finish(runtime, report, "failed")

@@ -10,6 +10,7 @@ construction, which dominates a million-row sync otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -63,24 +64,16 @@ class BulkInsert:
         if not rows:
             return
         sql, order, processors, positional = self._prepare(conn)
-        pairs = list(zip(order, processors, strict=True))
-        params: list[Any]
-        if positional:
-            params = [
-                tuple(
-                    proc(row[col]) if proc is not None and row[col] is not None else row[col]
-                    for col, proc in pairs
-                )
-                for row in rows
-            ]
-        else:
-            params = [
-                {
-                    col: proc(row[col]) if proc is not None and row[col] is not None else row[col]
-                    for col, proc in pairs
-                }
-                for row in rows
-            ]
+        pick = itemgetter(*order)
+        convert = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+        params: list[Any] = []
+        for row in rows:
+            values = list(pick(row)) if len(order) > 1 else [pick(row)]
+            for i, proc in convert:
+                value = values[i]
+                if value is not None:
+                    values[i] = proc(value)
+            params.append(tuple(values) if positional else dict(zip(order, values, strict=True)))
         conn.exec_driver_sql(sql, params)
 
 

@@ -60,6 +60,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # Checkpoint the WAL every ~40 MB instead of every 4 MB: fewer fsyncs on bulk loads.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    # A 64 MB page cache keeps the fact indexes in memory during bulk upserts.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

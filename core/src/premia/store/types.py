@@ -22,19 +22,25 @@ from sqlalchemy.types import TypeDecorator
 SCALE = 4
 """Decimal places kept for fact amounts and quantities."""
 FACTOR = 10**SCALE
+LIMIT = 2**63 - 1
+"""Largest stored integer (a BIGINT): amounts up to 922,337,203,685,477.5807."""
 
 
 def to_scaled(value: Decimal) -> int:
     """Return ``value`` as an integer of 1/10,000 units.
 
     Raises:
-        ValueError: ``value`` has more than 4 decimal places (it would not be stored exactly).
+        ValueError: ``value`` has more than 4 decimal places (it would not be stored exactly),
+            or is too large for a BIGINT.
     """
     scaled = value * FACTOR
     integral = scaled.to_integral_value()
     if scaled != integral:
         raise ValueError(f"{value} has more than {SCALE} decimal places")
-    return int(integral)
+    result = int(integral)
+    if not -LIMIT <= result <= LIMIT:
+        raise ValueError(f"{value} is too large to store (the limit is {from_scaled(LIMIT)})")
+    return result
 
 
 def from_scaled(value: int) -> Decimal:
