@@ -132,3 +132,22 @@ def test_resolution_priority() -> None:
 def test_normalise() -> None:
     assert normalise("  Ana \t  SILVA\n") == "ana silva"
     assert normalise("STRASSE") == normalise("straße")  # casefold, not lower
+
+
+def test_a_name_two_participants_share_matches_nobody_and_is_reported() -> None:
+    # Two people called "Ana Silva": the name is ambiguous, so it must not be guessed; their
+    # emails still resolve. A third person's alias equal to that name is a lower level and
+    # does not break the tie either.
+    people = [
+        Participant("ana1@example.com", "Ana Silva", "ana1@example.com", None, None, None, None),
+        Participant("ana2@example.com", "Ana Silva", "ana2@example.com", None, None, None, None),
+        Participant(
+            "cy@example.com", "Cy", "cy@example.com", None, None, None, None, ("Ana Silva",)
+        ),
+    ]
+    ids = {"ana1@example.com": 1, "ana2@example.com": 2, "cy@example.com": 3}
+    resolver = OwnerResolver("crm", people, ids)
+    assert resolver.resolve("ana silva") is None
+    assert resolver.resolve("ANA1@example.com") == 1
+    assert resolver.resolve("ana2@example.com") == 2
+    assert resolver.unmatched == {"ana silva (ambiguous)": 1}

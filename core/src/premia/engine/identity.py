@@ -1,8 +1,10 @@
 """Participants in the store and the resolution of owner references to them.
 
 An owner reference (a CRM user id, an owner name in a file) resolves, in this order, through
-the participant's explicit ``ids`` for that source, their email, their name and their aliases.
-Matching is case-insensitive and ignores surrounding and repeated spaces.
+the participant's explicit ``ids`` for that source, their key or email, their name and their
+aliases. Matching is case-insensitive and ignores surrounding and repeated spaces. A
+reference two participants share at the same level (two people named "Ana Ruiz") matches
+nobody and is reported as ambiguous in the sync report: give them ``ids`` or emails.
 """
 
 from __future__ import annotations
@@ -68,20 +70,30 @@ class OwnerResolver:
 
     def __init__(self, source: str, participants: list[Participant], ids: dict[str, int]):
         table: dict[str, int] = {}
-        # Lowest priority first, so higher-priority matches overwrite.
-        for p in participants:
-            for alias in p.aliases:
-                table[normalise(alias)] = ids[p.key]
-        for p in participants:
-            table[normalise(p.name)] = ids[p.key]
-        for p in participants:
-            if p.email:
-                table[normalise(p.email)] = ids[p.key]
-            table[normalise(p.key)] = ids[p.key]
-        for p in participants:
-            for ref in p.ids.get(source, ()):
-                table[normalise(ref)] = ids[p.key]
+        # Levels from the highest priority down: a reference matched at a higher level is
+        # never taken over by a lower one. Within one level, a reference that two people
+        # share (two "Ana Ruiz") is ambiguous and matches nobody: it is reported, not guessed.
+        levels: list[list[tuple[str, int]]] = [
+            [(ref, ids[p.key]) for p in participants for ref in p.ids.get(source, ())],
+            [(ref, ids[p.key]) for p in participants for ref in (p.key, p.email) if ref],
+            [(p.name, ids[p.key]) for p in participants],
+            [(alias, ids[p.key]) for p in participants for alias in p.aliases],
+        ]
+        ambiguous: set[str] = set()
+        for level in levels:
+            found: dict[str, int] = {}
+            for ref, pid in level:
+                norm = normalise(ref)
+                if norm in table:
+                    continue
+                if found.get(norm, pid) != pid:
+                    ambiguous.add(norm)
+                found[norm] = pid
+            for norm, pid in found.items():
+                if norm not in ambiguous:
+                    table[norm] = pid
         self._table = table
+        self.ambiguous = ambiguous
         self._cache: dict[str, int | None] = {}
         self.unmatched: dict[str, int] = {}
 
@@ -94,5 +106,6 @@ class OwnerResolver:
         except KeyError:
             found = self._cache[ref] = self._table.get(normalise(ref))
         if found is None:
-            self.unmatched[ref] = self.unmatched.get(ref, 0) + 1
+            shown = f"{ref} (ambiguous)" if normalise(ref) in self.ambiguous else ref
+            self.unmatched[shown] = self.unmatched.get(shown, 0) + 1
         return found
