@@ -31,6 +31,7 @@ from premia.events import AchievementUnlocked
 from premia.program import Clawback, Participant, Program, ProgramRule
 from premia.rules import GrantSpec, Progress, RuleInput, RuleParticipant
 from premia.store import schema as s
+from premia.store.bulk import insert_many
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _evaluate_rule(
         )
     conn.execute(delete(s.progress).where(s.progress.c.rule == name, s.progress.c.period == period))
     if progress_rows:
-        conn.execute(s.progress.insert(), progress_rows)
+        insert_many(conn, s.progress, progress_rows)
     _reconcile(conn, program, rule, period, ids, outcome.grants, now, result, events)
 
 
@@ -324,9 +325,9 @@ def _reconcile(
         _cancel_pending_order(conn, key, now)
         result.reversals += 1
     if new_grants:
-        conn.execute(g.insert(), new_grants)
+        insert_many(conn, g, new_grants)
     if new_entries:
-        conn.execute(s.ledger.insert(), new_entries)
+        insert_many(conn, s.ledger, new_entries)
 
 
 def _entry(

@@ -115,17 +115,16 @@ class FactWriter:
         bad: list[BadRecord] = list(batch.bad_records)
         rows: dict[str, dict[str, Any]] = {}
         for fact in batch.facts:
-            problem = _invalid(fact)
-            if problem is not None:
+            try:
+                rows[fact.external_id] = self._row(fact)
+            except ValueError as exc:
                 bad.append(
                     BadRecord(
                         location=f"{self.source}/{self.stream}",
-                        reason=problem,
+                        reason=str(exc),
                         record_id=fact.external_id or None,
                     )
                 )
-                continue
-            rows[fact.external_id] = self._row(fact)
         result.facts = len(rows)
         with self.engine.begin() as conn:
             if self._fresh is None:
@@ -150,14 +149,32 @@ class FactWriter:
 
     # -- rows ---------------------------------------------------------------------------
     def _row(self, f: Fact) -> dict[str, Any]:
+        """Return the stored row of a fact (amounts scaled), or raise ValueError saying why not."""
+        if not f.external_id or len(f.external_id) > 255:
+            raise ValueError("external id is empty or longer than 255 characters")
+        if f.kind not in FACT_KINDS:
+            raise ValueError(f"unknown fact kind {f.kind!r}")
         month = quarter = None
         if f.occurred_at is not None:
             try:
                 month, quarter = self._periods[f.occurred_at]
             except KeyError:
-                labels = period_labels(f.occurred_at, self.zone)
+                try:
+                    labels = period_labels(f.occurred_at, self.zone)
+                except ValueError as exc:
+                    raise ValueError(f"occurred_at: {exc}") from None
                 self._periods[f.occurred_at] = labels  # type: ignore[assignment]
                 month, quarter = labels
+        if f.source_updated_at is not None and f.source_updated_at.utcoffset() is None:
+            raise ValueError("source_updated_at has no timezone")
+        try:
+            amount = to_scaled(f.amount) if f.amount is not None else None
+        except (ValueError, ArithmeticError) as exc:
+            raise ValueError(f"amount: {exc}") from None
+        try:
+            quantity = to_scaled(f.quantity) if f.quantity is not None else None
+        except (ValueError, ArithmeticError) as exc:
+            raise ValueError(f"quantity: {exc}") from None
         return {
             "source": self.source,
             "stream": self.stream,
@@ -168,9 +185,9 @@ class FactWriter:
             "occurred_at": f.occurred_at,
             "month": month,
             "quarter": quarter,
-            "amount": f.amount,
+            "amount": amount,
             "currency": f.currency,
-            "quantity": f.quantity,
+            "quantity": quantity,
             "stage": f.stage,
             "product": f.product,
             "category": f.category,
@@ -286,6 +303,7 @@ FACT_UPSERT = BulkInsert(
     s.facts,
     ("source", "stream", "external_id", *FACT_COLUMNS),
     memo=("occurred_at", "source_updated_at"),
+    raw=("amount", "quantity"),  # FactWriter scales them while validating
 )
 
 DIRTY_INSERT = BulkInsert(
@@ -347,22 +365,3 @@ def load_cursor(conn: Connection, source: str, stream: str) -> Any:
     return conn.execute(
         select(s.cursors.c.cursor).where(s.cursors.c.source == source, s.cursors.c.stream == stream)
     ).scalar_one_or_none()
-
-
-def _invalid(f: Fact) -> str | None:
-    if not f.external_id or len(f.external_id) > 255:
-        return "external id is empty or longer than 255 characters"
-    if f.kind not in FACT_KINDS:
-        return f"unknown fact kind {f.kind!r}"
-    for name in ("occurred_at", "source_updated_at"):
-        value = getattr(f, name)
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            return f"{name} has no timezone"
-    for name in ("amount", "quantity"):
-        value = getattr(f, name)
-        if value is not None:
-            try:
-                to_scaled(value)
-            except (ValueError, ArithmeticError) as exc:
-                return f"{name}: {exc}"
-    return None

@@ -25,10 +25,11 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
-from premia.engine.ingest import insert_for
 from premia.program import Agg, FilterValue, MetricConfig, Program
 from premia.store import schema as s
+from premia.store.bulk import BulkInsert
 from premia.store.types import from_scaled
 
 
@@ -64,6 +65,21 @@ def _condition(col: ColumnElement[Any], wanted: FilterValue) -> ColumnElement[bo
     return col == wanted
 
 
+def _metric_upsert(dialect: str) -> Any:
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(s.metric_values)
+    return ins.on_conflict_do_update(
+        index_elements=["metric", "participant_id", "period_kind", "period"],
+        set_={c: ins.excluded[c] for c in ("value", "fact_count", "computed_at")},
+    )
+
+
+METRIC_UPSERT = BulkInsert(
+    _metric_upsert,
+    s.metric_values,
+    ("metric", "participant_id", "period_kind", "period", "value", "fact_count", "computed_at"),
+)
+
+
 def compute_dirty_metrics(conn: Connection, program: Program, now: datetime) -> int:
     """Recompute every metric for the dirty pairs; return how many values were written."""
     written = 0
@@ -93,20 +109,8 @@ def compute_dirty_metrics(conn: Connection, program: Program, now: datetime) -> 
                         "computed_at": now,
                     }
                 )
-        if rows:
-            ins = insert_for(conn)(s.metric_values)
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["metric", "participant_id", "period_kind", "period"],
-                    set_={
-                        "value": ins.excluded.value,
-                        "fact_count": ins.excluded.fact_count,
-                        "computed_at": ins.excluded.computed_at,
-                    },
-                ),
-                rows,
-            )
-            written += len(rows)
+        METRIC_UPSERT.execute(conn, rows)
+        written += len(rows)
     return written
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.sql.dml import Insert
 
 
@@ -21,11 +21,13 @@ class BulkInsert:
     """An INSERT (possibly with ``ON CONFLICT``) prepared for fast executemany.
 
     Args:
-        memo: columns whose values repeat a lot (dates): their conversions are cached.
         build: returns the Core insert statement for a dialect name (``sqlite``,
             ``postgresql``), e.g. with the dialect's ``on_conflict_do_update``.
         table: the table inserted into.
         columns: the columns every row gives, in any order.
+        memo: columns whose values repeat a lot (dates): their conversions are cached.
+        raw: columns the caller already gives in their stored form (e.g. scaled integers):
+            no conversion is applied to them.
     """
 
     def __init__(
@@ -34,11 +36,13 @@ class BulkInsert:
         table: Table,
         columns: Sequence[str],
         memo: Sequence[str] = (),
+        raw: Sequence[str] = (),
     ):
         self.build = build
         self.table = table
         self.columns = tuple(columns)
         self.memo = frozenset(memo)
+        self.raw = frozenset(raw)
         self._compiled: dict[str, tuple[str, tuple[str, ...], list[Any], bool]] = {}
 
     def _prepare(self, conn: Connection) -> tuple[str, tuple[str, ...], list[Any], bool]:
@@ -50,12 +54,15 @@ class BulkInsert:
             order = tuple(compiled.positiontup or ()) if positional else self.columns
             processors: list[Any] = []
             for col in order:
-                proc = (
-                    self.table.c[col].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-                )
-                processors.append(
-                    _memoised(proc) if proc is not None and col in self.memo else proc
-                )
+                col_type = self.table.c[col].type
+                proc: Callable[[Any], Any] | None = None
+                if col not in self.raw:
+                    proc = col_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                if proc is not None and col in self.memo:
+                    proc = _memoised(proc)
+                elif proc is not None and isinstance(col_type, JSON):
+                    proc = _empty_first(proc)
+                processors.append(proc)
             self._compiled[name] = (str(compiled), order, processors, positional)
         return self._compiled[name]
 
@@ -77,6 +84,16 @@ class BulkInsert:
         conn.exec_driver_sql(sql, params)
 
 
+def _empty_first(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Serialise empty JSON containers once (most rows have no extra attributes)."""
+    empty = proc({})
+
+    def run(value: Any) -> Any:
+        return empty if value == {} else proc(value)
+
+    return run
+
+
 def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Cache a bind processor's results (for columns whose values repeat, like dates)."""
     cache: dict[Any, Any] = {}
@@ -91,3 +108,17 @@ def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return result
 
     return run
+
+
+_PLAIN: dict[Table, BulkInsert] = {}
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Plain INSERT of ``rows`` (all with the same keys) through :class:`BulkInsert`."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    bulk = _PLAIN.get(table)
+    if bulk is None or bulk.columns != columns:
+        bulk = _PLAIN[table] = BulkInsert(lambda _dialect: table.insert(), table, columns)
+    bulk.execute(conn, rows)
