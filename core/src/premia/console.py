@@ -51,7 +51,7 @@ class ProgressDisplay(SyncObserver):
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(bar_width=None),
-                TextColumn("{task.completed:,} rows"),
+                TextColumn("{task.fields[rows]:,} rows"),
                 TimeElapsedColumn(),
                 console=self._console,
                 transient=False,
@@ -68,7 +68,7 @@ class ProgressDisplay(SyncObserver):
         self._rows[(source, stream)] = 0
         if self._progress is not None:
             self._tasks[(source, stream)] = self._progress.add_task(
-                f"{source}/{stream}", total=None
+                f"{source}/{stream}", total=None, rows=0
             )
 
     def batch_stored(self, source: str, stream: str, rows: int, changed: int, note: str) -> None:
@@ -77,18 +77,20 @@ class ProgressDisplay(SyncObserver):
         task = self._tasks.get((source, stream))
         if self._progress is not None and task is not None:
             self._progress.update(
-                task, advance=rows, description=f"{source}/{stream} {note}".strip()
+                task,
+                rows=self._rows[(source, stream)],
+                description=f"{source}/{stream} {note}".strip(),
             )
 
     def stream_finished(self, source: str, stream: str, error: str | None) -> None:
         """Close the stream's line."""
         task = self._tasks.get((source, stream))
         if self._progress is not None and task is not None:
-            self._progress.update(
-                task,
-                total=self._rows[(source, stream)] or 1,
-                completed=self._rows[(source, stream)] or 1,
+            rows = self._rows[(source, stream)]
+            label = f"{source}/{stream}" + (
+                f" failed: {error}" if error else "" if rows else " (nothing new)"
             )
+            self._progress.update(task, total=1, completed=1, rows=rows, description=label)
         if not self.tty:
             state = f"stopped: {error}" if error else "done"
             print(
