@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from premia.engine import ledger
 from premia.engine.ledger import EntryType
-from premia.errors import ConfigError, ProviderError, RedemptionRefused
+from premia.errors import ConfigError, PremiaError, ProviderError, RedemptionRefused
 from premia.events import RewardFailed, RewardFulfilled
 from premia.program import Participant, Program
 from premia.providers import (
@@ -340,6 +340,15 @@ def drain_outbox(
             else:
                 _fail(engine, program, order, str(exc), now(), result)
             continue
+        except Exception as exc:
+            # Any other error (a plugin bug, an unexpected answer) is not a refusal: the order
+            # stays pending and is tried again with the same idempotency key next time.
+            log.warning(
+                "order %s: provider %s failed", order["key"], order["provider"], exc_info=True
+            )
+            _note_attempt(engine, order, _describe(exc), now())
+            result.retry_later += 1
+            continue
         result.submitted += 1
         _record(engine, program, order, answer, now(), result)
     with engine.connect() as conn:
@@ -352,12 +361,16 @@ def drain_outbox(
     for order in submitted:
         try:
             answer = providers.get(order["provider"]).order_status(order["provider_order_id"])
-        except ProviderError as exc:
-            _note_attempt(engine, order, str(exc), now())
+        except Exception as exc:
+            _note_attempt(engine, order, _describe(exc), now())
             continue
         if answer.status.value != order["status"]:
             _record(engine, program, order, answer, now(), result)
     return result
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, PremiaError) else f"unexpected error {type(exc).__name__}"
 
 
 def _record(
