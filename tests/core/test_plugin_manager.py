@@ -73,6 +73,36 @@ def test_newer_hookspec_version_is_refused(memory_source) -> None:
     assert "memory" not in registry.sources
 
 
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        (0, "supports 1 to 1: upgrade the plugin"),
+        ("1", "declares PREMIA_HOOKSPEC_VERSION = '1'; expected a whole number"),
+    ],
+)
+def test_too_old_or_malformed_hookspec_version_is_refused(
+    memory_source, monkeypatch: pytest.MonkeyPatch, declared: object, expected: str
+) -> None:
+    import premia.hookspecs
+
+    monkeypatch.setattr(premia.hookspecs, "HOOKSPEC_VERSION", 1)
+    monkeypatch.setattr(premia.hookspecs, "HOOKSPEC_MIN_VERSION", 1)
+
+    def register_sources(register):
+        register(memory_source)
+
+    plugin = SimpleNamespace(
+        __name__="from_the_past",
+        PREMIA_HOOKSPEC_VERSION=declared,
+        premia_register_sources=premia.hookimpl(register_sources),
+    )
+    registry = Registry(load_entry_points=False, extra_plugins=[plugin])
+    (problem,) = registry.problems
+    assert problem.name == "from_the_past"
+    assert expected in problem.error
+    assert "memory" not in registry.sources
+
+
 def test_same_source_type_twice_refuses_the_second(memory_plugin, memory_source) -> None:
     class Imposter(memory_source):
         pass

@@ -27,8 +27,13 @@ if TYPE_CHECKING:
     from premia.sources import Source
 
 HOOKSPEC_VERSION = 1
-"""Version of this contract. A plugin may declare ``PREMIA_HOOKSPEC_VERSION`` in its module;
-the core refuses plugins that target a newer version than it implements."""
+"""Version of this contract. A plugin declares the version it targets as
+``PREMIA_HOOKSPEC_VERSION`` in its plugin module. The core refuses, with a clear message, a
+plugin that targets a newer version than it implements (upgrade premia) or one older than
+:data:`HOOKSPEC_MIN_VERSION` (upgrade the plugin)."""
+
+HOOKSPEC_MIN_VERSION = 1
+"""Oldest contract version this core still supports. Raised only with a major release."""
 
 hookspec = pluggy.HookspecMarker("premia")
 

@@ -106,13 +106,9 @@ class Registry:
         self._add(plugin, ep.name, ep.dist)
 
     def _add(self, plugin: object, name: str, dist: Distribution | None) -> None:
-        wanted = getattr(plugin, "PREMIA_HOOKSPEC_VERSION", hookspecs.HOOKSPEC_VERSION)
-        if isinstance(wanted, int) and wanted > hookspecs.HOOKSPEC_VERSION:
-            self._broken(
-                name,
-                f"targets hookspec version {wanted} but this premia implements "
-                f"{hookspecs.HOOKSPEC_VERSION}: upgrade premia",
-            )
+        problem = _version_problem(getattr(plugin, "PREMIA_HOOKSPEC_VERSION", None))
+        if problem is not None:
+            self._broken(name, problem)
             return
         try:
             self.pm.register(plugin, name=name)
@@ -204,6 +200,25 @@ class Registry:
                     getattr(info, family).append(type_name)
             infos.append(info)
         return infos
+
+
+def _version_problem(wanted: object) -> str | None:
+    """Say why a plugin targeting hookspec version ``wanted`` cannot load (None: it can)."""
+    have, oldest = hookspecs.HOOKSPEC_VERSION, hookspecs.HOOKSPEC_MIN_VERSION
+    if wanted is None:
+        return None  # undeclared: assumed to target the current version
+    if not isinstance(wanted, int) or isinstance(wanted, bool):
+        return f"declares PREMIA_HOOKSPEC_VERSION = {wanted!r}; expected a whole number"
+    if wanted > have:
+        return (
+            f"targets hookspec version {wanted} but this premia implements {have}: upgrade premia"
+        )
+    if wanted < oldest:
+        return (
+            f"targets hookspec version {wanted} but this premia supports {oldest} to {have}: "
+            "upgrade the plugin"
+        )
+    return None
 
 
 def _lookup(table: dict[str, type[T]], type_name: str, what: str, hint: str) -> type[T]:
