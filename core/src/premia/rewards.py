@@ -23,8 +23,12 @@ class Rate(BaseModel):
     per: Decimal = Field(default=Decimal(1), gt=0, description="Units of the metric.")
 
     def pay(self, units: Decimal) -> Decimal:
-        """Return the exact points for ``units`` of the metric."""
-        return units * self.points / self.per
+        """Return the exact points for ``units`` of the metric (never below zero).
+
+        A negative metric value (refunds exceeding sales) pays nothing rather than taking
+        points: taking points back is the clawback policy's job, through reversals.
+        """
+        return max(Decimal(0), units * self.points / self.per)
 
 
 class Reward(BaseModel):

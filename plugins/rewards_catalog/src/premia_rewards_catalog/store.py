@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -181,11 +182,7 @@ class StateStore:
                 file=file,
             ) from None
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")  # an accepted order survives power loss
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
+            self._set_up(conn)
         except sqlite3.OperationalError as exc:
             conn.close()
             if _is_busy(exc):
@@ -200,6 +197,27 @@ class StateStore:
             conn.close()
             raise
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """Set the pragmas and create the tables, waiting out other processes doing the same.
+
+        Switching a new file to WAL takes an exclusive lock that SQLite does not wait for
+        (no busy handler), so several processes opening a new state file at once retry here
+        until ``busy_timeout``.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")  # an accepted order survives power loss
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
