@@ -359,3 +359,22 @@ def test_cli_check_missing_file(tmp_path, registry) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "not found" in result.output
+
+
+def test_a_missing_plugin_setting_names_its_place_and_environment_variable(tmp_path) -> None:
+    # `streams` starts like the pydantic type tag `str`: it must still be in the location.
+    from premia.plugins import Registry
+    from premia.program import ProgramError, load_program
+
+    path = tmp_path / "program.yaml"
+    path.write_text("name: x\nsources:\n  - name: crm\n    type: csv\n    settings: {}\n")
+    with pytest.raises(ProgramError) as caught:
+        load_program(path, Registry())
+    assert caught.value.problems == [
+        (
+            "sources[0].settings.streams",
+            5,
+            "required key is missing (set it here or, for a secret, in the environment as "
+            "PREMIA_SOURCES__CRM__STREAMS)",
+        )
+    ]

@@ -116,3 +116,24 @@ def test_assert_all_used_fails_on_an_unused_interaction(pytester: pytest.Pyteste
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*recorded interaction never used: GET /v1/ping*"])
+
+
+def test_shared_rate_budgets_do_not_leak_between_tests(pytester: pytest.Pytester) -> None:
+    # Each test's budget allows one request a minute and refuses to sleep. Were the first
+    # test's shared budget kept, the second test's first request would have to wait.
+    pytester.makepyfile(
+        """
+        from premia_sdk import RateBudget
+
+        def no_sleep(seconds):
+            raise AssertionError(f"asked to sleep {seconds}s")
+
+        def test_first():
+            RateBudget.shared("acme:1", 1, 60, sleep=no_sleep).acquire()
+
+        def test_second():
+            RateBudget.shared("acme:1", 1, 60, sleep=no_sleep).acquire()
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2)

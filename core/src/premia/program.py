@@ -454,8 +454,16 @@ class ProgramError(ConfigError):
 
 
 def _pydantic_problems(
-    exc: ValidationError, doc: YamlDocument, prefix: Sequence[str | int] = ()
+    exc: ValidationError,
+    doc: YamlDocument,
+    prefix: Sequence[str | int] = (),
+    env: tuple[str, str] | None = None,
 ) -> list[tuple[str, int | None, str]]:
+    """Turn a pydantic error into (location, line, message) problems.
+
+    ``env`` is ``(family, name)`` for plugin settings: a missing setting then says which
+    environment variable can give it (that is where secrets come from).
+    """
     problems = []
     for err in exc.errors(include_url=False):
         loc = [*prefix, *[p for p in err["loc"] if not _is_union_tag(p)]]
@@ -464,6 +472,9 @@ def _pydantic_problems(
             msg = "unknown key (check the spelling)"
         elif err["type"] == "missing":
             msg = "required key is missing"
+            if env is not None and err["loc"]:
+                variable = "PREMIA_" + "__".join([*env, *(str(p) for p in err["loc"])]).upper()
+                msg += f" (set it here or, for a secret, in the environment as {variable})"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if "input" in err and err["type"] not in {"missing", "extra_forbidden"}:
@@ -474,8 +485,16 @@ def _pydantic_problems(
     return problems
 
 
+_TYPE_TAGS = frozenset(
+    {"str", "int", "float", "bool", "decimal", "none", "literal", "json-or-python"}
+)
+
+
 def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith(("function-", "list[", "str", "dict[")))
+    """Pydantic puts the tried union member (``str``, ``list[str]``...) in error locations."""
+    if not isinstance(part, str):
+        return False
+    return part in _TYPE_TAGS or "[" in part or part.startswith("function-")
 
 
 def _looks_secret(loc: Sequence[str | int]) -> bool:
@@ -528,7 +547,9 @@ def load_program(
         try:
             source_settings[src.name] = cls.Settings.model_validate(merged)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(exc, doc, ("sources", i, "settings")))
+            problems.extend(
+                _pydantic_problems(exc, doc, ("sources", i, "settings"), env=("SOURCES", src.name))
+            )
     provider_settings: dict[str, BaseModel] = {}
     for i, prov in enumerate(config.rewards.providers):
         try:
@@ -540,7 +561,11 @@ def load_program(
         try:
             provider_settings[prov.name] = pcls.Settings.model_validate(merged)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(exc, doc, ("rewards", "providers", i, "settings")))
+            problems.extend(
+                _pydantic_problems(
+                    exc, doc, ("rewards", "providers", i, "settings"), env=("PROVIDERS", prov.name)
+                )
+            )
     rules: list[ProgramRule] = []
     for i, rule in enumerate(config.rules):
         try:

@@ -12,6 +12,8 @@ Fixtures:
     ``source_context``: a :class:`premia.SourceContext` on ``tmp_path`` with a fixed
     ``sync_started_at`` (:data:`~premia_sdk.testing.SYNC_STARTED_AT`).
     ``provider_context``: a :class:`premia.ProviderContext` on ``tmp_path``.
+    ``_premia_fresh_rate_budgets`` (autouse): every test starts and ends with no shared
+    :class:`~premia_sdk.RateBudget`, so one test's requests never make another wait.
 
 Markers:
     ``premia_contract``: carried by every test of the contract suites.
@@ -94,3 +96,13 @@ def provider_context(tmp_path: Path) -> ProviderContext:
     from premia_sdk.testing import make_provider_context
 
     return make_provider_context(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _premia_fresh_rate_budgets() -> Iterator[None]:
+    """Forget shared rate budgets around every test (they live as long as the process)."""
+    from premia_sdk.ratelimit import RateBudget
+
+    RateBudget.clear_shared()
+    yield
+    RateBudget.clear_shared()
