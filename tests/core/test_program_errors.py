@@ -378,3 +378,30 @@ def test_a_missing_plugin_setting_names_its_place_and_environment_variable(tmp_p
             "PREMIA_SOURCES__CRM__STREAMS)",
         )
     ]
+
+
+def test_misspelt_roster_attributes_are_refused(problems) -> None:
+    # A ranking `within: regoin` would rank everyone together and a segment on `rol` would
+    # match nobody: both silently change who is paid, so both are errors.
+    _, err = problems(
+        GOOD_HEAD
+        + """\
+roster:
+  participants:
+    - {name: Ana, email: ana@example.com, region: East, attributes: {team: A}}
+segments:
+  - {name: reps, where: {rol: rep}}
+  - {name: team_a, where: {team: A}}
+rules:
+  - name: top
+    type: rank
+    metric: won
+    within: regoin
+    reward: {points: 1}
+"""
+    )
+    known = "channel, email, key, manager, name, region, role, team"
+    assert err.problems == [
+        ("segments[0].where.rol", 13, f"no roster attribute 'rol'; attributes: {known}"),
+        ("rules[0].within", 19, f"no roster attribute 'regoin'; attributes: {known}"),
+    ]

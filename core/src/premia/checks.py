@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from premia.engine.sync import utcnow
 from premia.runtime import Runtime
 from premia.sources import SourceContext
-from premia.store.db import current_revision, head_revision
+from premia.store.db import current_revision, describe_store_error, head_revision
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,32 @@ def check_program(runtime: Runtime) -> list[Check]:
             f"{len(program.rules)} rules",
         )
     ]
+    database = runtime.engine.url.database
+    if runtime.engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        out.append(
+            Check("store", True, f"SQLite file {database} will be created by the first sync")
+        )
+    else:
+        out.append(_check_store(runtime))
+    out.extend(_check_sources(runtime))
+    out.extend(_check_providers(runtime))
+    return out
+
+
+def _check_store(runtime: Runtime) -> Check:
     try:
         have, want = current_revision(runtime.engine), head_revision()
         state = (
             "current" if have == want else f"at {have or 'empty'}, will upgrade to {want} on sync"
         )
-        out.append(Check("store", True, f"{runtime.engine.dialect.name} reachable, schema {state}"))
+        return Check("store", True, f"{runtime.engine.dialect.name} reachable, schema {state}")
     except Exception as exc:
-        out.append(Check("store", False, f"cannot connect: {type(exc).__name__}"))
+        return Check("store", False, describe_store_error(exc))
+
+
+def _check_sources(runtime: Runtime) -> list[Check]:
+    program = runtime.program
+    out: list[Check] = []
     for src in program.config.sources:
         cls = runtime.registry.source_type(src.type)
         context = SourceContext(
@@ -71,6 +90,12 @@ def check_program(runtime: Runtime) -> list[Check]:
             out.append(
                 Check(f"source {src.name} ({src.type})", False, f"{type(exc).__name__}: {exc}")
             )
+    return out
+
+
+def _check_providers(runtime: Runtime) -> list[Check]:
+    program = runtime.program
+    out: list[Check] = []
     items = {
         reward.item
         for rule in program.rules

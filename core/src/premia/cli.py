@@ -11,12 +11,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from premia import console as ui
 from premia.errors import ConfigError, PremiaError, RedemptionRefused
 from premia.plugins import Registry
+from premia.store.db import describe_store_error
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line per invalid ``PREMIA_*`` setting."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        name = "PREMIA_" + "__".join(str(p) for p in err["loc"]).upper()
+        parts.append(f"{name}: {err['msg']}")
+    return "invalid setting(s): " + "; ".join(parts)
+
 
 PROGRAM_HELP = "Program file (env PREMIA_PROGRAM)."
 
@@ -33,6 +46,15 @@ class PremiaGroup(click.Group):
             ctx.exit(2)
         except PremiaError as exc:
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except (SQLAlchemyError, ModuleNotFoundError) as exc:
+            click.echo(f"error: {describe_store_error(exc)}", err=True)
+            ctx.exit(2)
+        except ValidationError as exc:
+            click.echo(f"error: {describe_settings_error(exc)}", err=True)
+            ctx.exit(2)
+        except OSError as exc:
+            click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
             ctx.exit(1)
 
 

@@ -536,6 +536,11 @@ def load_program(
 
     _check_names(config, problem)
     participants = _load_roster(config, path.parent, problem)
+    attributes = known_attributes(participants)
+    for i, seg in enumerate(config.segments):
+        for key in seg.where:
+            if key not in attributes:
+                problem(("segments", i, "where", key), _unknown_attribute(key, attributes))
     source_settings: dict[str, BaseModel] = {}
     for i, src in enumerate(config.sources):
         try:
@@ -578,6 +583,10 @@ def load_program(
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, doc, ("rules", i)))
             continue
+        for name in getattr(rcls, "attribute_params", ()):
+            value = getattr(params, name, None)
+            if value is not None and value not in attributes:
+                problem(("rules", i, name), _unknown_attribute(value, attributes))
         version = hashlib.sha256(
             json.dumps(rule.model_dump(mode="json"), sort_keys=True).encode()
         ).hexdigest()[:12]
@@ -585,6 +594,18 @@ def load_program(
     if problems:
         raise ProgramError(path, problems)
     return Program(path, config, participants, rules, source_settings, provider_settings)
+
+
+def known_attributes(participants: Sequence[Participant]) -> set[str]:
+    """Return the roster attributes segments and rankings may name."""
+    names = set(ROSTER_FIELDS)
+    for p in participants:
+        names.update(p.attributes)
+    return names
+
+
+def _unknown_attribute(name: str, known: set[str]) -> str:
+    return f"no roster attribute {name!r}; attributes: {', '.join(sorted(known))}"
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from premia.engine.ledger import balance
 from premia.engine.metrics import default_value, fact_filter
 from premia.errors import ConfigError
 from premia.periods import check_period_label
-from premia.program import MetricConfig, Participant, PeriodKind, Program
+from premia.program import MetricConfig, Participant, PeriodKind, Program, known_attributes
 from premia.store import schema as s
 
 
@@ -243,6 +243,9 @@ def leaderboard(
             f"no metric named {metric!r}; metrics: {', '.join(m.name for m in program.config.metrics)}"
         ) from None
     check_period_label(kind.value, period)
+    known = known_attributes(program.participants)
+    if by is not None and by not in known:
+        raise ConfigError(f"no roster attribute {by!r}; attributes: {', '.join(sorted(known))}")
     mv, g = s.metric_values, s.grants
     ids = {
         row.key: row.id for row in conn.execute(select(s.participants.c.key, s.participants.c.id))

@@ -122,6 +122,10 @@ class RuleType(ABC, Generic[ParamsT]):
     """The pydantic model of the rule's own parameters (everything in the rule entry except
     the common keys ``name``, ``type``, ``metric``, ``segment``, ``period``, ``gate``)."""
 
+    attribute_params: ClassVar[tuple[str, ...]] = ()
+    """Parameters whose value names a roster attribute (e.g. ``within: region``): the program
+    loader refuses a name no participant has, so a typo cannot silently change who is paid."""
+
     def __init__(self, params: ParamsT):
         self.params = params
 

@@ -69,6 +69,7 @@ class RankRule(RuleType[RankParams]):
 
     type_name = "rank"
     Params = RankParams
+    attribute_params = ("within",)
 
     def evaluate(self, inputs: RuleInput) -> RuleOutcome:
         """Rank each group and pay its top places; progress shows the gap to the last paid place."""

@@ -101,3 +101,17 @@ def ensure_current(engine: Engine) -> None:
     """Upgrade the store if it is behind (a fresh database is created)."""
     if current_revision(engine) != head_revision():
         upgrade(engine)
+
+
+def describe_store_error(exc: Exception) -> str:
+    """One line saying why the store cannot be used (no traceback, no password)."""
+    if isinstance(exc, ModuleNotFoundError):
+        return (
+            f"the database driver {exc.name!r} is not installed; Premia supports SQLite and "
+            "PostgreSQL (postgresql+psycopg://...)"
+        )
+    original = getattr(exc, "orig", None) or exc
+    first = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+    return f"cannot use the store (PREMIA_DATABASE_URL): {first}"
