@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -44,10 +45,12 @@ def test_first_read_batches_files_in_path_order(two_files, make_source, read_all
     # header is line 1, a1..a4 lines 2-5: the next record starts on line 6
     assert result.batches[0].cursor == {
         "version": 1,
+        "settings": ANY,
         "files": {"data/a.csv": {**fingerprint(a), "next_line": 6}},
     }
     assert result.cursor == {
         "version": 1,
+        "settings": ANY,
         "files": {"data/a.csv": fingerprint(a), "data/b.csv": fingerprint(b)},
     }
     json.dumps(result.cursor)  # cursors are stored as JSON
@@ -89,7 +92,7 @@ def test_a_removed_file_leaves_the_cursor(two_files, make_source, read_all) -> N
     [batch] = again.batches  # one empty batch carries the new cursor
     assert batch.facts == []
     assert batch.bad_records == []
-    assert batch.cursor == {"version": 1, "files": {"data/a.csv": fingerprint(a)}}
+    assert batch.cursor == {"version": 1, "settings": ANY, "files": {"data/a.csv": fingerprint(a)}}
     assert read_all(source, "s", batch.cursor).batches == []
 
 
@@ -144,7 +147,11 @@ def test_an_empty_file_is_recorded_once(make_source, read_all, write) -> None:
     [batch] = first.batches
     assert batch.facts == []
     assert batch.rows == 0
-    assert batch.cursor == {"version": 1, "files": {"data/e.csv": fingerprint(empty)}}
+    assert batch.cursor == {
+        "version": 1,
+        "settings": ANY,
+        "files": {"data/e.csv": fingerprint(empty)},
+    }
     assert read_all(source, "s", batch.cursor).batches == []
 
 
@@ -172,3 +179,17 @@ def test_streams_have_their_own_cursor(two_files, make_source, read_all) -> None
     assert list(read_all(source, "a").cursor["files"]) == ["data/a.csv"]
     assert list(read_all(source, "b").cursor["files"]) == ["data/b.csv"]
     assert [(s.name, s.fact_kind) for s in source.streams()] == [("a", "deal"), ("b", "deal")]
+
+
+def test_changed_settings_read_every_file_again(two_files, make_source, read_all) -> None:
+    # Fixing a stream's settings (here: another id column) must re-read unchanged files,
+    # or rows quarantined under the old settings would never come back.
+    first = read_all(make_source({"s": STREAM}, batch_size=4), "s")
+    same = read_all(make_source({"s": STREAM}, batch_size=4), "s", first.cursor)
+    assert same.facts == []
+    changed = {**STREAM, "attributes": {"copy_of_id": STREAM["id"]}}
+    again = read_all(make_source({"s": changed}, batch_size=4), "s", first.cursor)
+    assert [f.external_id for f in again.facts] == [f"a{i}" for i in range(1, 11)] + [
+        f"b{i}" for i in range(1, 7)
+    ]
+    assert again.cursor["settings"] != first.cursor["settings"]

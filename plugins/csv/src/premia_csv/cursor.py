@@ -4,6 +4,7 @@ The cursor is plain JSON::
 
     {
       "version": 1,
+      "settings": "5d41402abc4b2a76",
       "files": {
         "data/2024-01.csv": {"size": 81234, "sha256": "9f86d0..."},
         "data/2024-02.csv": {"size": 90211, "sha256": "2c26b4...", "next_line": 5003}
@@ -15,6 +16,10 @@ entry without ``next_line`` is a file read to its end with that fingerprint: whi
 keeps it, the file is skipped. An entry with ``next_line`` is a file read up to (not
 including) the record starting on that physical line: a read resumes there if the file still
 has that fingerprint, and starts the file over otherwise. A file no longer found is dropped.
+
+``settings`` is a digest of the stream's settings (mapping, locale, encoding, timezone...).
+When the settings change, say to fix a wrong decimal separator that quarantined rows, every
+file is read again with the new settings, even though no file changed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class StreamCursor:
     """The decoded cursor of one stream: a :class:`FileState` per file name."""
 
     files: dict[str, FileState] = field(default_factory=dict)
+    settings: str | None = None
 
     @classmethod
     def load(cls, raw: JSONValue | None, logger: logging.Logger | None = None) -> StreamCursor:
@@ -73,7 +79,8 @@ class StreamCursor:
         if raw is None:
             return cls()
         try:
-            return cls(_decode_files(raw))
+            settings = raw.get("settings") if isinstance(raw, Mapping) else None
+            return cls(_decode_files(raw), settings if isinstance(settings, str) else None)
         except (TypeError, ValueError, KeyError) as exc:
             (logger or logging.getLogger(__name__)).warning(
                 "ignoring an unreadable csv cursor (%s); every file is read again", exc
@@ -92,7 +99,10 @@ class StreamCursor:
             if state.next_line is not None:
                 entry["next_line"] = state.next_line
             files[name] = entry
-        return {"version": CURSOR_VERSION, "files": files}
+        dumped: dict[str, Any] = {"version": CURSOR_VERSION, "files": files}
+        if self.settings is not None:
+            dumped["settings"] = self.settings
+        return dumped
 
 
 def _decode_files(raw: JSONValue) -> dict[str, FileState]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -112,6 +113,12 @@ class CsvSource(Source[CsvSettings]):
         log = self.context.logger
         state = StreamCursor.load(cursor, log)
         emitted = state.dump() if cursor is not None else None
+        digest = self._settings_digest(stream, plan)
+        if state.settings != digest:
+            if state.files:
+                log.info("stream %s: settings changed; reading every file again", stream)
+            state.files.clear()
+            state.settings = digest
         present = {f.key for f in files}
         for key in [k for k in state.files if k not in present]:
             log.info("stream %s: %s is gone; dropped from the cursor", stream, key)
@@ -136,6 +143,15 @@ class CsvSource(Source[CsvSettings]):
             yield Batch(facts=[], cursor=final, note=f"{stream}: no new rows", rows=0)
 
     # -- helpers --------------------------------------------------------------------------
+    def _settings_digest(self, stream: str, plan: StreamPlan) -> str:
+        """Return a digest of what decides how this stream's rows become facts."""
+        text = (
+            plan.settings.model_dump_json()
+            + "|"
+            + (plan.settings.timezone or self.context.timezone)
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def _plan(self, stream: str) -> StreamPlan:
         """Return the compiled plan of ``stream``; raise SourceError when it is unknown."""
         settings = self.settings.streams.get(stream)
