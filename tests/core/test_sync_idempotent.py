@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+import premia
+from premia.plugins import Registry
+
+
+class _NoSettings(BaseModel):
+    pass
+
+
 import pytest
 
 TABLES = (
@@ -152,3 +167,47 @@ def test_facts_round_trip(kit, feed, db_url) -> None:
     )
     assert kit.metric(runtime, "segments", "ana@example.com", "2024-Q1") == 2
     assert kit.metric(runtime, "units", "ana@example.com", "2024-Q1") == 3
+
+
+class _Repeating(premia.Source[_NoSettings]):
+    """Yields d1 twice in one batch, d2 in two batches, and d3 with no owner."""
+
+    type_name = "repeating"
+    Settings = _NoSettings
+
+    def check(self) -> premia.CheckResult:
+        return premia.CheckResult(True, "ok")
+
+    def streams(self) -> list[premia.StreamInfo]:
+        return [premia.StreamInfo("deals")]
+
+    def read(self, stream: str, cursor: object) -> Iterator[premia.Batch]:
+        def deal(ext: str, owner: str | None, amount: str) -> premia.Fact:
+            when = datetime(2024, 2, 1, tzinfo=UTC)
+            return premia.Fact(
+                ext, owner_ref=owner, occurred_at=when, amount=Decimal(amount), stage="Won"
+            )
+
+        yield premia.Batch(
+            [deal("d1", "ana@example.com", "1"), deal("d1", "ana@example.com", "7")], 1
+        )
+        yield premia.Batch([deal("d2", "ana@example.com", "2")], 2)
+        yield premia.Batch([deal("d2", "ana@example.com", "3"), deal("d3", None, "4")], 3)
+
+
+class _RepeatingPlugin:
+    @premia.hookimpl
+    def premia_register_sources(self, register: Any) -> None:
+        register(_Repeating)
+
+
+def test_duplicate_ids_and_ownerless_facts_are_reported(kit, sqlite_url) -> None:
+    # The last record read wins: d1 = 7, d2 = 3. Two records repeated an id (one within a
+    # batch, one across batches) and d3 has no owner.
+    registry = Registry(load_entry_points=False, extra_plugins=[_RepeatingPlugin()])
+    doc = kit.program_dict(sources=[{"name": "crm", "type": "repeating"}])
+    runtime = kit.open(doc, sqlite_url, registry=registry)
+    report = kit.sync(runtime)
+    assert (report.duplicate_ids, report.no_owner) == (2, 1)
+    amounts = {f["external_id"]: f["amount"] for f in kit.rows(runtime, "facts")}
+    assert amounts == {"d1": Decimal("7"), "d2": Decimal("3"), "d3": Decimal("4")}

@@ -129,6 +129,13 @@ def print_sync_report(out: Console, report: SyncReport) -> None:
                 + (f" column {b.column}" if b.column else "")
             )
             out.print(f"    - {where}: {b.reason}")
+    if report.duplicate_ids:
+        out.print(
+            f"  duplicate ids: {report.duplicate_ids:,} record(s) repeated the id of an earlier "
+            "record of the same stream in this sync; the last one read was kept"
+        )
+    if report.no_owner:
+        out.print(f"  facts without an owner: {report.no_owner:,} (they count for nobody)")
     if report.unmatched_owners:
         top = ", ".join(f"{k!r} ({n})" for k, n in report.unmatched_owners.most_common(5))
         out.print(f"  owners not in the roster: {len(report.unmatched_owners)} ({top})")

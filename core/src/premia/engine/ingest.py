@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from premia.engine.identity import OwnerResolver
@@ -78,7 +78,8 @@ class WriteResult:
     changed: int = 0
     bad: int = 0
     dirty: int = 0
-    unmatched: int = 0
+    no_owner: int = 0
+    duplicates: int = 0
 
 
 @dataclass
@@ -116,6 +117,8 @@ class FactWriter:
         rows: dict[str, dict[str, Any]] = {}
         for fact in batch.facts:
             try:
+                if fact.external_id in rows:
+                    result.duplicates += 1  # the later record wins, as it would across batches
                 rows[fact.external_id] = self._row(fact)
             except ValueError as exc:
                 bad.append(
@@ -126,6 +129,7 @@ class FactWriter:
                     )
                 )
         result.facts = len(rows)
+        result.no_owner = sum(1 for row in rows.values() if row["owner_ref"] is None)
         with self.engine.begin() as conn:
             if self._fresh is None:
                 self._fresh = _stream_is_empty(conn, self.source, self.stream)
@@ -322,6 +326,15 @@ def _stream_is_empty(conn: Connection, source: str, stream: str) -> bool:
         select(t.c.id).where(t.c.source == source, t.c.stream == stream).limit(1)
     ).first()
     return found is None
+
+
+def facts_written_by_run(conn: Connection, source: str, stream: str, run_id: int) -> int:
+    """Return how many distinct facts of (source, stream) the run wrote."""
+    t = s.facts
+    query = select(func.count()).where(
+        t.c.source == source, t.c.stream == stream, t.c.run_id == run_id
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def mark_dirty(conn: Connection, pairs: Iterable[tuple[str, str, int]]) -> int:

@@ -31,6 +31,7 @@ from premia.engine.fulfillment import drain_outbox
 from premia.engine.identity import OwnerResolver, sync_participants
 from premia.engine.ingest import (
     FactWriter,
+    facts_written_by_run,
     insert_for,
     load_cursor,
     mark_all_dirty,
@@ -83,6 +84,8 @@ class SyncReport:
     bad_records: int = 0
     bad_samples: list[BadRecord] = field(default_factory=list)
     unmatched_owners: Counter[str] = field(default_factory=Counter)
+    no_owner: int = 0
+    duplicate_ids: int = 0
     metric_values: int = 0
     periods_evaluated: int = 0
     grants: int = 0
@@ -110,6 +113,8 @@ class SyncReport:
                 for b in self.bad_samples
             ],
             "unmatched_owners": dict(self.unmatched_owners.most_common(20)),
+            "facts_without_owner": self.no_owner,
+            "duplicate_ids": self.duplicate_ids,
             "metric_values": self.metric_values,
             "periods_evaluated": self.periods_evaluated,
             "grants": self.grants,
@@ -403,20 +408,29 @@ def _read_stream(
     with lock:
         obs.stream_started(source_name, stream)
     error = None
+    changed_here = 0
     try:
         for batch in source.read(stream, cursor):
             stored = writer.write(batch, utcnow())
             rows = (
                 batch.rows if batch.rows is not None else len(batch.facts) + len(batch.bad_records)
             )
+            changed_here += stored.changed
             with lock:
                 report.facts_read += stored.facts
                 report.facts_changed += stored.changed
+                report.no_owner += stored.no_owner
+                report.duplicate_ids += stored.duplicates
                 report.bad_records += stored.bad
                 room = BAD_SAMPLES - len(report.bad_samples)
                 if room > 0:
                     report.bad_samples.extend(batch.bad_records[:room])
                 obs.batch_stored(source_name, stream, rows, stored.changed, batch.note)
+        if changed_here:
+            with runtime.engine.connect() as conn:
+                distinct = facts_written_by_run(conn, source_name, stream, run_id)
+            with lock:
+                report.duplicate_ids += changed_here - distinct
     except QuotaExhausted as exc:
         error = f"{source_name}/{stream}: quota exhausted, stopped at the last stored batch: {exc}"
         with lock:
