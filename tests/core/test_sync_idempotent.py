@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 import premia
@@ -16,8 +17,6 @@ from premia.plugins import Registry
 class _NoSettings(BaseModel):
     pass
 
-
-import pytest
 
 TABLES = (
     "facts",
