@@ -405,3 +405,25 @@ rules:
         ("segments[0].where.rol", 13, f"no roster attribute 'rol'; attributes: {known}"),
         ("rules[0].within", 19, f"no roster attribute 'regoin'; attributes: {known}"),
     ]
+
+
+def test_a_bad_setting_from_the_environment_is_named_and_never_echoed(
+    tmp_path, monkeypatch
+) -> None:
+    from premia.plugins import Registry
+    from premia.program import ProgramError, load_program
+    from premia.settings import load_settings
+
+    path = tmp_path / "program.yaml"
+    path.write_text(
+        "name: x\nsources:\n  - name: crm\n    type: csv\n"
+        "    settings: {streams: {deals: {files: a.csv, id: id}}}\n"
+    )
+    monkeypatch.setenv("PREMIA_SOURCES__CRM__STREAMS__DEALS__ENCODING", "s3cr3t-XYZZY")
+    with pytest.raises(ProgramError) as caught:
+        load_program(path, Registry(), load_settings())
+    ((location, line, message),) = caught.value.problems
+    assert location == "PREMIA_SOURCES__CRM__STREAMS__DEALS__ENCODING (from the environment)"
+    assert line is None
+    assert "s3cr3t" not in str(caught.value)
+    assert message.startswith("unknown encoding")

@@ -458,31 +458,54 @@ def _pydantic_problems(
     doc: YamlDocument,
     prefix: Sequence[str | int] = (),
     env: tuple[str, str] | None = None,
+    from_env: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, int | None, str]]:
     """Turn a pydantic error into (location, line, message) problems.
 
     ``env`` is ``(family, name)`` for plugin settings: a missing setting then says which
-    environment variable can give it (that is where secrets come from).
+    environment variable can give it (that is where secrets come from). ``from_env`` holds
+    the settings that came from the environment or secret files: a problem with one of them
+    is reported under its variable's name, never with its value.
     """
-    problems = []
+    problems: list[tuple[str, int | None, str]] = []
     for err in exc.errors(include_url=False):
-        loc = [*prefix, *[p for p in err["loc"] if not _is_union_tag(p)]]
+        inner = [p for p in err["loc"] if not _is_union_tag(p)]
+        loc = [*prefix, *inner]
         msg = err["msg"]
+        variable = "PREMIA_" + "__".join([*(env or ()), *(str(p) for p in inner)]).upper()
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
         elif err["type"] == "missing":
             msg = "required key is missing"
-            if env is not None and err["loc"]:
-                variable = "PREMIA_" + "__".join([*env, *(str(p) for p in err["loc"])]).upper()
+            if env is not None and inner:
                 msg += f" (set it here or, for a secret, in the environment as {variable})"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        if env is not None and _has_path(from_env or {}, inner):
+            problems.append((f"{variable} (from the environment)", None, msg))
+            continue
         if "input" in err and err["type"] not in {"missing", "extra_forbidden"}:
             shown = err["input"]
             if not isinstance(shown, dict | list) and not _looks_secret(loc):
-                msg += f" (got {shown!r})"
+                msg += f" (got {_show(shown)})"
         problems.append((format_location(loc), doc.line_of(loc), msg))
     return problems
+
+
+def _has_path(data: Mapping[str, Any], path: Sequence[str | int]) -> bool:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, Mapping) or str(part) not in node:
+            return False
+        node = node[str(part)]
+    return bool(path)
+
+
+def _show(value: Any) -> str:
+    """Show a user's value as they wrote it (``10.5``, not ``Decimal('10.5')``)."""
+    if isinstance(value, Decimal | int):
+        return str(value)
+    return repr(value)
 
 
 _TYPE_TAGS = frozenset(
@@ -553,7 +576,13 @@ def load_program(
             source_settings[src.name] = cls.Settings.model_validate(merged)
         except ValidationError as exc:
             problems.extend(
-                _pydantic_problems(exc, doc, ("sources", i, "settings"), env=("SOURCES", src.name))
+                _pydantic_problems(
+                    exc,
+                    doc,
+                    ("sources", i, "settings"),
+                    env=("SOURCES", src.name),
+                    from_env=settings.sources.get(src.name.lower(), {}),
+                )
             )
     provider_settings: dict[str, BaseModel] = {}
     for i, prov in enumerate(config.rewards.providers):
@@ -568,7 +597,11 @@ def load_program(
         except ValidationError as exc:
             problems.extend(
                 _pydantic_problems(
-                    exc, doc, ("rewards", "providers", i, "settings"), env=("PROVIDERS", prov.name)
+                    exc,
+                    doc,
+                    ("rewards", "providers", i, "settings"),
+                    env=("PROVIDERS", prov.name),
+                    from_env=settings.providers.get(prov.name.lower(), {}),
                 )
             )
     rules: list[ProgramRule] = []

@@ -3,8 +3,10 @@
 Every setting is read from ``PREMIA_<NAME>``; nested values use ``__``. Plugin secrets are
 given per source or provider name, e.g. ``PREMIA_SOURCES__CRM__TOKEN=...`` sets the ``token``
 setting of the source named ``crm``. Secret files work the same way: point
-``PREMIA_SECRETS_DIR`` at a folder (e.g. ``/run/secrets``) holding files named after the
-settings (``database_url``).
+``PREMIA_SECRETS_DIR`` at a folder (e.g. ``/run/secrets``) holding one file per setting,
+named like the variable (case does not matter): ``premia_database_url``,
+``premia_sources__crm__token``. The file's content (without a final newline) is the value.
+An environment variable wins over a file.
 """
 
 from __future__ import annotations
@@ -54,6 +56,32 @@ class PremiaSettings(BaseSettings):
 def load_settings(**overrides: Any) -> PremiaSettings:
     """Read the settings from the environment, secret files and ``overrides``."""
     secrets = _secrets_dir()
-    if secrets is not None and secrets.is_dir():
-        return PremiaSettings(_secrets_dir=secrets, **overrides)
-    return PremiaSettings(**overrides)
+    if secrets is None or not secrets.is_dir():
+        return PremiaSettings(**overrides)
+    from_files = _nested_secret_files(secrets)
+    from_env = PremiaSettings()
+    merged: dict[str, Any] = {}
+    for family in ("sources", "providers"):
+        combined = from_files.pop(family, {})
+        for name, values in getattr(from_env, family).items():
+            combined.setdefault(name, {}).update(values)
+        merged[family] = combined
+    merged.update(overrides)
+    return PremiaSettings(_secrets_dir=secrets, **merged)
+
+
+def _nested_secret_files(folder: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Read ``premia_sources__<name>__<setting>`` files into nested settings."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(folder.iterdir()):
+        parts = path.name.lower().split("__")
+        if len(parts) < 3 or parts[0] not in ("premia_sources", "premia_providers"):
+            continue
+        if not path.is_file():
+            continue
+        family = parts[0].removeprefix("premia_")
+        node: dict[str, Any] = out.setdefault(family, {}).setdefault(parts[1], {})
+        for key in parts[2:-1]:
+            node = node.setdefault(key, {})
+        node[parts[-1]] = path.read_text(encoding="utf-8").removesuffix("\n")
+    return out
