@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from premia.engine.identity import OwnerResolver, normalise
 from premia.program import Participant
 
@@ -151,3 +153,22 @@ def test_a_name_two_participants_share_matches_nobody_and_is_reported() -> None:
     assert resolver.resolve("ANA1@example.com") == 1
     assert resolver.resolve("ana2@example.com") == 2
     assert resolver.unmatched == {"ana silva (ambiguous)": 1}
+
+
+def test_a_shared_name_on_the_command_line_asks_for_a_key(tmp_path) -> None:
+    from premia.errors import ConfigError
+    from premia.plugins import Registry
+    from premia.program import load_program
+
+    path = tmp_path / "program.yaml"
+    path.write_text(
+        "name: x\nroster:\n  participants:\n"
+        "    - {name: Ana Ruiz, email: ana1@example.com}\n"
+        "    - {name: Ana Ruiz, email: ana2@example.com}\n"
+    )
+    program = load_program(path, Registry(load_entry_points=False))
+    with pytest.raises(
+        ConfigError, match=r"names 2 participants; use a key: ana1@example.com, ana2@example.com"
+    ):
+        program.participant("ana ruiz")
+    assert program.participant("ANA2@example.com").email == "ana2@example.com"

@@ -262,6 +262,15 @@ def test_redeem_with_too_low_a_balance(premia: Cli, store: Any, expected: Any) -
     assert store.balances()[agent] == expected.total(agent)
 
 
+def test_a_badge_cannot_be_redeemed(premia: Cli, store: Any) -> None:
+    ledger, orders = store.ledger(), store.orders()
+    result = premia.run("redeem", "Vicki Laflamme", "BADGE-TOP-CLOSER", "--request-id", "e2e-b")
+    assert result.exit_code == 4, result.output
+    assert "awarded by rules, not redeemed" in result.stderr
+    assert store.ledger() == ledger
+    assert store.orders() == orders
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import Callable
@@ -189,14 +190,30 @@ def sync(ctx: click.Context, program: Path, as_json: bool) -> None:
     """Read sources incrementally, update metrics and rules, fulfil orders."""
     from premia.engine.sync import run_sync
 
-    with _runtime(ctx, program) as runtime:
-        report = run_sync(runtime, ui.ProgressDisplay())
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with _runtime(ctx, program) as runtime:
+            report = run_sync(runtime, ui.ProgressDisplay())
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: the run is marked failed; the next sync resumes from the last "
+            "stored batch",
+            err=True,
+        )
+        ctx.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if as_json:
         emit_json(report.as_dict())
     else:
         ui.print_sync_report(ui.console(), report)
     if not report.complete:
         ctx.exit(3)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """Turn SIGTERM into KeyboardInterrupt so a stopped sync records how it ended."""
+    raise KeyboardInterrupt
 
 
 def _period(conn: Any, runtime: Any, period: str | None, kind: Any = None) -> str:

@@ -401,13 +401,19 @@ class Program:
         """Find a participant by key, email or name (case-insensitive).
 
         Raises:
-            ConfigError: nobody matches.
+            ConfigError: nobody matches, or a name is shared by several participants.
         """
         wanted = key_or_name.strip().lower()
-        for p in self.participants:
-            if wanted in {p.key.lower(), (p.email or "").lower(), p.name.lower()}:
-                return p
-        raise ConfigError(f"no participant {key_or_name!r} in the roster of {self.name}")
+        by_key = [
+            p for p in self.participants if wanted in {p.key.lower(), (p.email or "").lower()}
+        ]
+        found = by_key or [p for p in self.participants if p.name.lower() == wanted]
+        if len(found) > 1:
+            keys = ", ".join(p.key for p in found)
+            raise ConfigError(f"{key_or_name!r} names {len(found)} participants; use a key: {keys}")
+        if not found:
+            raise ConfigError(f"no participant {key_or_name!r} in the roster of {self.name}")
+        return found[0]
 
     def fingerprint(self) -> str:
         """Return a hash of what changes how facts map to participants and who is in a segment."""

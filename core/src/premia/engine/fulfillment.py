@@ -195,6 +195,8 @@ def redeem(
     if provider == NO_PROVIDER:
         raise RedemptionRefused(f"no reward provider serves {participant.name}")
     item = catalog_item(providers, provider, sku)
+    if item.kind == "badge" or item.points <= 0:
+        raise RedemptionRefused(f"{item.name} is awarded by rules, not redeemed for points")
     if not item.available_in(participant.region):
         raise RedemptionRefused(
             f"{item.name} is not available in region {participant.region or '(none)'}"
