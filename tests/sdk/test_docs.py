@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -90,4 +91,4 @@ def test_python_examples_parse(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     for block in re.findall(r"```python\n(.*?)```", text, re.DOTALL):
         if not re.search(r"^\s*\.\.\.", block, re.MULTILINE):
-            ast.parse(block)
+            ast.parse(textwrap.dedent(block))

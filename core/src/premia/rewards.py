@@ -59,14 +59,19 @@ class Reward(BaseModel):
         """Return a short human description, e.g. ``500 points + badge Ace``."""
         parts: list[str] = []
         if self.points:
-            parts.append(f"{self.points} points")
+            parts.append(plural(self.points, "point"))
         if self.rate is not None:
-            parts.append(f"{self.rate.points} points per {self.rate.per}")
+            parts.append(f"{plural(self.rate.points, 'point')} per {self.rate.per}")
         if self.item:
             parts.append(f"item {self.item}")
         if self.badge:
             parts.append(f"badge {self.badge}")
         return " + ".join(parts) or "nothing"
+
+
+def plural(count: int | Decimal, word: str) -> str:
+    """Return ``1 point``, ``2 points``, ``1.5 points``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 class Rounding(StrEnum):

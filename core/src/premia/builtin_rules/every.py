@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from premia.rewards import Reward
+from premia.rewards import Reward, plural
 from premia.rules import GrantSpec, Progress, RuleInput, RuleOutcome, RuleType
 
 
@@ -64,12 +64,13 @@ class EveryRule(RuleType[EveryParams]):
                 target, remaining, note = p.every, None, "not measurable yet this period"
             elif capped:
                 target, remaining = p.every * steps, Decimal(0)
-                note = f"all {steps} steps earned"
+                note = f"all {plural(steps, 'step')} earned"
             else:
                 target = p.every * (steps + 1)
                 remaining = target - value
                 note = (
-                    f"{steps} steps earned; {remaining} more for the next ({p.reward.describe()})"
+                    f"{plural(steps, 'step')} earned; {remaining} more for the next "
+                    f"({p.reward.describe()})"
                 )
             progress.append(Progress(person.key, value, target, remaining, steps > 0, note=note))
         return RuleOutcome(progress, grants)
