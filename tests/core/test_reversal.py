@@ -226,3 +226,29 @@ def test_item_earned_again_after_its_order_was_cancelled_is_sent(kit, feed, db_u
         (o["sku"], o["status"]) for o in kit.rows(runtime, "orders") if o["status"] != "cancelled"
     ]
     assert sent == [("MUG", "fulfilled")]
+
+
+def test_a_reversal_after_spending_leaves_a_negative_balance_and_says_so(
+    kit, feed, sqlite_url
+) -> None:
+    from premia.engine.fulfillment import redeem
+    from premia.engine.sync import utcnow
+
+    # 30 won deals x 10 points = 300 points; the MUG costs 300; one deal lost: -10.
+    feed.put(*(kit.deal(f"d{i}", "ana@example.com", "1") for i in range(30)))
+    doc = kit.program_dict(
+        rules=[{"name": "per", "type": "every", "metric": "won_deals", "reward": {"points": 10}}],
+        rewards={"providers": [kit.catalog_provider()]},
+    )
+    runtime = kit.open(doc, sqlite_url)
+    kit.sync(runtime)
+    with runtime.providers() as providers:
+        person = runtime.program.participant("ana@example.com")
+        redeem(runtime.engine, runtime.program, providers, person, "MUG", "r-1", utcnow())
+    assert kit.balance(runtime, "ana@example.com") == 0
+    feed.change("d0", stage="Lost")
+    report = kit.sync(runtime)
+    assert kit.balance(runtime, "ana@example.com") == -10
+    assert report.notes == [
+        "1 participant(s) owe points after reversals (negative balance): ana@example.com"
+    ]

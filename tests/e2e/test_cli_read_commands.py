@@ -312,3 +312,21 @@ def test_second_sync_reads_nothing_new(premia: Cli, store: Any) -> None:
     assert report["facts_changed"] == 0
     assert (report["grants"], report["reversals"], report["adjustments"]) == (0, 0, 0)
     assert store.grants() == grants
+
+
+def test_check_warns_about_a_filter_value_no_fact_has(premia: Cli) -> None:
+    program = premia.program.read_text(encoding="utf-8")
+    typo = premia.program.with_name("typo.yaml")
+    typo.write_text(program.replace("where: {stage: Won}\n", "where: {stage: Wonn}\n", 1))
+    result = premia.run("check", "--json", "-p", str(typo), program=False)
+    assert result.exit_code == 0, result.output
+    warnings = [c for c in json.loads(result.stdout) if c["warning"]]
+    assert warnings == [
+        {
+            "subject": "metric won_revenue",
+            "ok": True,
+            "warning": True,
+            "message": "no stored fact has stage 'Wonn' (a typo?); values seen: Engaging, "
+            "Lost, Prospecting, Won",
+        }
+    ]

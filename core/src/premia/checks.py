@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from premia.engine.sync import utcnow
+from premia.facts import DIMENSIONS
 from premia.runtime import Runtime
 from premia.sources import SourceContext
+from premia.store import schema as s
 from premia.store.db import current_revision, describe_store_error, head_revision
 
 
@@ -22,10 +25,20 @@ class Check:
     subject: str
     ok: bool
     message: str
+    warning: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {"subject": self.subject, "ok": self.ok, "message": self.message}
+        return {
+            "subject": self.subject,
+            "ok": self.ok,
+            "warning": self.warning,
+            "message": self.message,
+        }
+
+
+FILTER_COLUMNS = frozenset({*DIMENSIONS, "currency"})
+"""Fact columns whose filter values ``premia check`` compares with the stored facts."""
 
 
 def check_program(runtime: Runtime) -> list[Check]:
@@ -45,7 +58,10 @@ def check_program(runtime: Runtime) -> list[Check]:
             Check("store", True, f"SQLite file {database} will be created by the first sync")
         )
     else:
-        out.append(_check_store(runtime))
+        store = _check_store(runtime)
+        out.append(store)
+        if store.ok:
+            out.extend(_check_filter_values(runtime))
     out.extend(_check_sources(runtime))
     out.extend(_check_providers(runtime))
     return out
@@ -60,6 +76,37 @@ def _check_store(runtime: Runtime) -> Check:
         return Check("store", True, f"{runtime.engine.dialect.name} reachable, schema {state}")
     except Exception as exc:
         return Check("store", False, describe_store_error(exc))
+
+
+def _check_filter_values(runtime: Runtime) -> list[Check]:
+    """Warn about metric filters on values no stored fact has (``stage: Wonn``)."""
+    f = s.facts
+    out: list[Check] = []
+    seen: dict[str, set[str]] = {}
+    with runtime.engine.connect() as conn:
+        if conn.execute(select(f.c.id).limit(1)).first() is None:
+            return out
+        for metric in runtime.program.config.metrics:
+            for key, wanted in metric.where.items():
+                if key not in FILTER_COLUMNS or wanted is None:
+                    continue
+                if key not in seen:
+                    query = select(f.c[key]).where(f.c[key].is_not(None)).distinct().limit(10_000)
+                    seen[key] = {str(v) for v in conn.execute(query).scalars()}
+                values = wanted if isinstance(wanted, list) else [wanted]
+                missing = [v for v in values if v not in seen[key]]
+                if missing:
+                    known = ", ".join(sorted(seen[key])[:10])
+                    out.append(
+                        Check(
+                            f"metric {metric.name}",
+                            True,
+                            f"no stored fact has {key} {' or '.join(map(repr, missing))} "
+                            f"(a typo?); values seen: {known}",
+                            warning=True,
+                        )
+                    )
+    return out
 
 
 def _check_sources(runtime: Runtime) -> list[Check]:

@@ -177,7 +177,8 @@ def check(ctx: click.Context, program: Path, as_json: bool) -> None:
         emit_json([r.as_dict() for r in results])
     else:
         for r in results:
-            click.echo(f"[{'ok' if r.ok else 'FAIL'}] {r.subject}: {r.message}")
+            label = "FAIL" if not r.ok else "warn" if r.warning else "ok"
+            click.echo(f"[{label}] {r.subject}: {r.message}")
     if not all(r.ok for r in results):
         ctx.exit(1)
 

@@ -185,6 +185,13 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
             report.adjustments = evaluation.adjustments
             for event in evaluation.events:
                 fire(runtime.registry, "premia_achievement_unlocked", event)
+            if evaluation.reversals:
+                negative = _negative_balances(runtime)
+                if negative:
+                    report.notes.append(
+                        f"{len(negative)} participant(s) owe points after reversals "
+                        f"(negative balance): {', '.join(negative[:5])}"
+                    )
         else:
             report.notes.append(
                 "rules were not evaluated: a source was not read completely "
@@ -209,6 +216,20 @@ def run_sync(runtime: Runtime, observer: SyncObserver | None = None) -> SyncRepo
         raise
     _finish(runtime, report, "complete" if report.complete else "incomplete")
     return report
+
+
+def _negative_balances(runtime: Runtime) -> list[str]:
+    """Return the keys of participants whose points balance is below zero."""
+    lg, p = s.ledger, s.participants
+    query = (
+        select(p.c.key)
+        .join(lg, lg.c.participant_id == p.c.id)
+        .group_by(p.c.key)
+        .having(func.sum(lg.c.points) < 0)
+        .order_by(p.c.key)
+    )
+    with runtime.engine.connect() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def _finish(runtime: Runtime, report: SyncReport, status: str) -> None:
