@@ -156,11 +156,16 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the program file (for editor completion)."""
-    from premia.program import ProgramConfig
+@click.pass_context
+def schema(ctx: click.Context) -> None:
+    """Print the JSON Schema of the program file (for editor completion).
 
-    emit_json(ProgramConfig.model_json_schema())
+    It includes the parameters of every installed rule type and the settings of every
+    installed source and provider type, selected by `type`.
+    """
+    from premia.schema import program_schema
+
+    emit_json(program_schema(_registry(ctx)))
 
 
 @cli.command()
