@@ -305,14 +305,8 @@ def drain_outbox(
     permanent error fails it and refunds its points.
     """
     result = DrainResult()
-    o = s.orders
+    pending = _orders_with_status(engine, OrderStatus.PENDING)
     with engine.connect() as conn:
-        pending = [
-            dict(r)
-            for r in conn.execute(
-                select(o).where(o.c.status == "pending").order_by(o.c.id)
-            ).mappings()
-        ]
         people = {r.id: r for r in conn.execute(select(s.participants))}
     for order in pending:
         person = people[order["participant_id"]]
@@ -353,14 +347,7 @@ def drain_outbox(
             continue
         result.submitted += 1
         _record(engine, program, order, answer, now(), result)
-    with engine.connect() as conn:
-        submitted = [
-            dict(r)
-            for r in conn.execute(
-                select(o).where(o.c.status == "submitted").order_by(o.c.id)
-            ).mappings()
-        ]
-    for order in submitted:
+    for order in _orders_with_status(engine, OrderStatus.SUBMITTED):
         try:
             answer = providers.get(order["provider"]).order_status(order["provider_order_id"])
         except Exception as exc:
@@ -369,6 +356,13 @@ def drain_outbox(
         if answer.status.value != order["status"]:
             _record(engine, program, order, answer, now(), result)
     return result
+
+
+def _orders_with_status(engine: Engine, status: OrderStatus) -> list[dict[str, Any]]:
+    o = s.orders
+    with engine.connect() as conn:
+        query = select(o).where(o.c.status == status.value).order_by(o.c.id)
+        return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def _describe(exc: Exception) -> str:
