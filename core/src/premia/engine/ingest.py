@@ -54,13 +54,14 @@ def insert_for(conn: Connection | Engine) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def content_hash(f: Fact) -> str:
+def content_hash(f: Fact, occurred: float | None = None) -> str:
     """Return a hash of everything a fact says (changes when any field changes).
 
     Instants are hashed as POSIX timestamps: the same instant written with another offset
-    is the same fact.
+    is the same fact. ``occurred`` is ``f.occurred_at``'s timestamp when the caller has it.
     """
-    occurred = f.occurred_at.timestamp() if f.occurred_at is not None else None
+    if occurred is None and f.occurred_at is not None:
+        occurred = f.occurred_at.timestamp()
     updated = f.source_updated_at.timestamp() if f.source_updated_at is not None else None
     key = (
         f.kind, f.owner_ref, occurred, f.amount, f.currency, f.quantity, f.stage, f.product,
@@ -104,7 +105,7 @@ class FactWriter:
     zone: ZoneInfo
     period_kinds: tuple[str, ...]
     _fresh: bool | None = field(init=False, default=None)
-    _periods: dict[datetime, tuple[str, str]] = field(init=False, default_factory=dict)
+    _periods: dict[datetime, tuple[str, str, float]] = field(init=False, default_factory=dict)
 
     def write(self, batch: Batch, now: datetime) -> WriteResult:
         """Upsert the batch's facts, record its bad records, mark dirty pairs, save its cursor.
@@ -159,16 +160,17 @@ class FactWriter:
         if f.kind not in FACT_KINDS:
             raise ValueError(f"unknown fact kind {f.kind!r}")
         month = quarter = None
+        stamp = None
         if f.occurred_at is not None:
             try:
-                month, quarter = self._periods[f.occurred_at]
+                month, quarter, stamp = self._periods[f.occurred_at]
             except KeyError:
                 try:
-                    labels = period_labels(f.occurred_at, self.zone)
+                    month, quarter = period_labels(f.occurred_at, self.zone)
                 except ValueError as exc:
                     raise ValueError(f"occurred_at: {exc}") from None
-                self._periods[f.occurred_at] = labels  # type: ignore[assignment]
-                month, quarter = labels
+                stamp = f.occurred_at.timestamp()
+                self._periods[f.occurred_at] = (month, quarter, stamp)  # type: ignore[assignment]
         if f.source_updated_at is not None and f.source_updated_at.utcoffset() is None:
             raise ValueError("source_updated_at has no timezone")
         try:
@@ -201,7 +203,7 @@ class FactWriter:
             "attributes": dict(f.attributes),
             "source_updated_at": f.source_updated_at,
             "deleted": f.deleted,
-            "content_hash": content_hash(f),
+            "content_hash": content_hash(f, stamp),
             "run_id": self.run_id,
         }
 
