@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -98,3 +99,31 @@ def rsa_keys() -> tuple[str, str]:
         .decode()
     )
     return private, public
+
+
+Outcomes = dict[str, tuple[str, str]]
+"""Test name -> (outcome, report text) of a run of the contract kit."""
+
+
+@pytest.fixture
+def contract_runner(pytester: pytest.Pytester) -> Callable[[str, str], Callable[[str], Outcomes]]:
+    """Return ``runner(module_name, source)``: it writes a fake plugin module, and gives a
+    function running a test module against it and returning its outcomes per test."""
+
+    def runner(module_name: str, source: str) -> Callable[[str], Outcomes]:
+        pytester.makepyfile(**{module_name: source})
+        pytester.syspathinsert()
+
+        def run(body: str) -> Outcomes:
+            pytester.makepyfile(test_case=textwrap.dedent(body))
+            reprec = pytester.inline_run("-p", "no:cacheprovider")
+            outcomes: Outcomes = {}
+            for report in reprec.getreports("pytest_runtest_logreport"):
+                name = report.nodeid.split("::")[-1].split("[")[0]
+                if not report.passed or name not in outcomes:
+                    outcomes[name] = (report.outcome, report.longreprtext)
+            return outcomes
+
+        return run
+
+    return runner

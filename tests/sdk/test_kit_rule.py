@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -109,21 +109,9 @@ Outcomes = dict[str, tuple[str, str]]
 
 
 @pytest.fixture
-def run_contract(pytester: pytest.Pytester) -> Callable[[str], Outcomes]:
+def run_contract(contract_runner: Any) -> Callable[[str], Outcomes]:
     """Run a test module against the fake rule; return {test name: (outcome, report)}."""
-    pytester.makepyfile(fake_rule=FAKE_RULE)
-    pytester.syspathinsert()
-
-    def run(body: str) -> Outcomes:
-        pytester.makepyfile(test_case=textwrap.dedent(body))
-        reprec = pytester.inline_run("-p", "no:cacheprovider")
-        outcomes: Outcomes = {}
-        for report in reprec.getreports("pytest_runtest_logreport"):
-            name = report.nodeid.split("::")[-1].split("[")[0]
-            if not report.passed or name not in outcomes:
-                outcomes[name] = (report.outcome, report.longreprtext)
-        return outcomes
-
+    run: Callable[[str], Outcomes] = contract_runner("fake_rule", FAKE_RULE)
     return run
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -161,21 +161,9 @@ Outcomes = dict[str, tuple[str, str]]
 
 
 @pytest.fixture
-def run_contract(pytester: pytest.Pytester) -> Callable[[str], Outcomes]:
+def run_contract(contract_runner: Any) -> Callable[[str], Outcomes]:
     """Run a test module against the fake source; return {test name: (outcome, report)}."""
-    pytester.makepyfile(fake_source=FAKE_SOURCE)
-    pytester.syspathinsert()
-
-    def run(body: str) -> Outcomes:
-        pytester.makepyfile(test_case=textwrap.dedent(body))
-        reprec = pytester.inline_run("-p", "no:cacheprovider")
-        outcomes: Outcomes = {}
-        for report in reprec.getreports("pytest_runtest_logreport"):
-            name = report.nodeid.split("::")[-1].split("[")[0]
-            if not report.passed or name not in outcomes:
-                outcomes[name] = (report.outcome, report.longreprtext)
-        return outcomes
-
+    run: Callable[[str], Outcomes] = contract_runner("fake_source", FAKE_SOURCE)
     return run
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,23 +24,6 @@ DEFAULT_BATCH_SIZE = 5000
 
 MAX_DECIMAL_PLACES = 4
 """Decimal places the store keeps for amounts and quantities; more is a bad record."""
-
-MAPPABLE_FIELDS = (
-    "owner_ref",
-    "occurred_at",
-    "amount",
-    "currency",
-    "quantity",
-    "stage",
-    "product",
-    "category",
-    "account",
-    "region",
-    "channel",
-    "source_updated_at",
-    "deleted",
-)
-"""Fact fields a column (or a constant) may fill. ``external_id`` comes from ``id``."""
 
 FactField = Literal[
     "owner_ref",
@@ -57,7 +40,11 @@ FactField = Literal[
     "source_updated_at",
     "deleted",
 ]
-"""The names of :data:`MAPPABLE_FIELDS`, as a type."""
+"""The Fact fields a column (or a constant) may fill, as a type."""
+
+MAPPABLE_FIELDS: tuple[str, ...] = get_args(FactField)
+"""Fact fields a column (or a constant) may fill. ``external_id`` comes from ``id``."""
+
 
 DATETIME_FIELDS = frozenset({"occurred_at", "source_updated_at"})
 """Fact fields holding a timezone-aware datetime."""
